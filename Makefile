@@ -1,0 +1,56 @@
+# MANTRA: `make run` and `make test` do the whole set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app mantra
+PORT ?= 8000
+REDIS_URL ?= redis://127.0.0.1:6379/0
+export REDIS_URL
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export TEST_DATABASE_URL
+
+.PHONY: help run test setup services browser assets db clean
+
+help:
+	@echo "make run   - set up everything and start MANTRA (web + worker) with demo data"
+	@echo "make test  - set up everything and run the whole test suite"
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV) || { echo "Python 3.11 with venv is needed: apt-get install python3-venv"; exit 1; }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+mantra/static/css/mantra.css: package-lock.json mantra/static/scss/mantra.scss
+	@command -v npm >/dev/null || { echo "npm is needed to build the pages' styles: apt-get install nodejs npm"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p mantra/static/css mantra/static/govuk
+	node_modules/.bin/sass --no-source-map --style=compressed --load-path=node_modules --quiet-deps \
+		mantra/static/scss/mantra.scss mantra/static/css/mantra.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js mantra/static/govuk/
+	mkdir -p mantra/static/govuk/assets && cp -r node_modules/govuk-frontend/dist/govuk/assets/images mantra/static/govuk/assets/
+
+assets: mantra/static/css/mantra.css
+
+setup: $(VENV)/.stamp assets services
+
+services:
+	@bin/ensure-redis "$(REDIS_URL)"
+
+browser:
+	@bin/ensure-chromium
+
+db: setup
+	$(FLASK) mantra init
+	$(FLASK) db upgrade
+	$(FLASK) mantra seed-demo
+
+run: db
+	@bin/run-dev $(PORT)
+
+test: setup browser
+	@bin/ensure-postgres "$(TEST_DATABASE_URL)"
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules mantra/static/css mantra/static/govuk

@@ -1,0 +1,54 @@
+"""MANTRA: hate-crime third-party reporting and referral."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, mail, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config_module.load(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("mantra"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+
+    from . import i18n, security
+
+    i18n.init_app(app)
+    security.init_app(app)
+
+    from .cli import mantra_cli
+    from .reporting import bp as reporting_bp
+
+    app.register_blueprint(reporting_bp)
+    app.cli.add_command(mantra_cli)
+
+    # Werkzeug's request log carries client addresses: keep it out.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return app

@@ -1,0 +1,97 @@
+"""Settings from the environment, with safe development defaults.
+
+Production (MANTRA_ENV=production) refuses to start on a development default:
+each refusal is one line saying what to set.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with this configuration."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
+    """Read a generated secret from instance/, creating it on first run."""
+    path = instance / name
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(nbytes))
+    return path.read_text().strip()
+
+
+def load(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    production = os.environ.get("MANTRA_ENV", "development") == "production"
+    keys = instance / "keys"
+    cfg: dict = {
+        "MANTRA_ENV": "production" if production else "development",
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'mantra.sqlite3'}"
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "mantra@localhost"),
+        "MAIL_OUTBOX": os.environ.get("MANTRA_MAIL_OUTBOX", str(instance / "outbox")),
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # Salt for the receipt-code Argon2id call; fixed per installation.
+        "RECEIPT_SALT": os.environ.get("MANTRA_RECEIPT_SALT"),
+        "INTAKE_PUBLIC_KEY_FILE": os.environ.get(
+            "MANTRA_INTAKE_PUBLIC_KEY_FILE", str(keys / "intake.pub")
+        ),
+        # Read by workers only; the web tier never opens this file.
+        "INTAKE_PRIVATE_KEY_FILE": os.environ.get(
+            "MANTRA_INTAKE_PRIVATE_KEY_FILE", str(instance / "worker" / "intake.key")
+        ),
+        "RECOVERY_PUBLIC_KEY_FILE": os.environ.get(
+            "MANTRA_RECOVERY_PUBLIC_KEY_FILE", str(keys / "recovery.pub")
+        ),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MANTRA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
+        or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "NEUTRAL_EXIT_URL": os.environ.get("MANTRA_EXIT_URL", "https://www.bbc.co.uk/weather"),
+        "PARTNERSHIP_NAME": os.environ.get(
+            "MANTRA_PARTNERSHIP_NAME", "Oxford Community Safety Partnership"
+        ),
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "mantra_session",
+        "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the session
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    if production:
+        problems = []
+        if not cfg["SECRET_KEY"]:
+            problems.append("set SECRET_KEY to a long random value")
+        if not cfg["RECEIPT_SALT"]:
+            problems.append("set MANTRA_RECEIPT_SALT to a long random value (keep it for ever)")
+        if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            problems.append("set DATABASE_URL to a PostgreSQL URL (SQLite is for development)")
+        if not Path(cfg["INTAKE_PUBLIC_KEY_FILE"]).is_file():
+            problems.append(
+                "set MANTRA_INTAKE_PUBLIC_KEY_FILE to the intake public key "
+                "(made by `flask mantra init`)"
+            )
+        if problems:
+            raise ConfigError("MANTRA will not start in production: " + "; ".join(problems))
+    else:
+        cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _instance_secret(instance, "secret_key")
+        cfg["RECEIPT_SALT"] = cfg["RECEIPT_SALT"] or _instance_secret(instance, "receipt_salt", 16)
+    return cfg

@@ -1,0 +1,199 @@
+"""Storing a report sealed (DESIGN section 4, flow 1) and finding it again
+by its receipt code (flow 4). The web tier holds public keys only."""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import audit, keys, vault
+from .extensions import db
+from .models import (
+    Attachment,
+    Channel,
+    IncidentKind,
+    IncidentType,
+    Partner,
+    RecipientKind,
+    Report,
+    ReportKey,
+    ReporterRole,
+    ReportKind,
+    ReportStrand,
+    Strand,
+)
+from .queue import enqueue_routing
+
+_REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+
+
+def new_reference() -> str:
+    body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"HC-{body[:4]}-{body[4:]}"
+
+
+@dataclass
+class EvidenceFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Submission:
+    """A report as the journey hands it over: facets, then content."""
+
+    channel: Channel
+    reporter_role: ReporterRole
+    incident_type: IncidentType
+    kinds: list[IncidentKind]
+    strands: list[Strand]
+    incident_month: date | None
+    area_id: int | None
+    consent_police: bool = False
+    consent_partners: bool = False
+    may_contact: bool = False
+    flag_student: bool = False
+    flag_council_tenant: bool = False
+    flag_ongoing_risk: bool = False
+    centre_partner_id: int | None = None
+    submitted_by_id: int | None = None
+    account: dict = field(default_factory=dict)  # sealed
+    contact: dict | None = None  # sealed
+    monitoring: dict | None = None  # sealed
+    evidence: list[EvidenceFile] = field(default_factory=list)  # sealed
+
+
+def _salt() -> bytes:
+    return bytes.fromhex(current_app.config["RECEIPT_SALT"])
+
+
+def _seal_json(key: bytes, value: dict | None, row_id: int, name: str) -> bytes | None:
+    if value is None:
+        return None
+    return vault.seal(key, json.dumps(value).encode(), table="report", row_id=row_id, field=name)
+
+
+def report_key_info(report_id: int, recipient: RecipientKind, partner_id: int | None = None) -> bytes:
+    who = f"{recipient.value}-{partner_id}" if partner_id else recipient.value
+    return vault.wrap_info("report-key", report_id, who)
+
+
+def store_report(sub: Submission) -> tuple[Report, str]:
+    """Commit the sealed report, then queue it for routing by id.
+
+    Returns the report and its receipt code, which is shown once and never stored.
+    """
+    code = vault.new_receipt_code()
+    receipt = vault.derive_receipt(code, _salt())
+    report = Report(
+        reference=new_reference(),
+        channel=sub.channel,
+        reporter_role=sub.reporter_role,
+        incident_type=sub.incident_type,
+        incident_month=sub.incident_month,
+        area_id=sub.area_id,
+        consent_police=sub.consent_police,
+        consent_partners=sub.consent_partners,
+        may_contact=sub.may_contact,
+        flag_student=sub.flag_student,
+        flag_council_tenant=sub.flag_council_tenant,
+        flag_ongoing_risk=sub.flag_ongoing_risk,
+        centre_partner_id=sub.centre_partner_id,
+        submitted_by_id=sub.submitted_by_id,
+        lookup_token=receipt.lookup_token,
+        receipt_kdf=vault.ARGON2.encode(),
+        reporter_public_key=receipt.reporter_key.public.raw,
+        strands=[ReportStrand(strand=s) for s in dict.fromkeys(sub.strands)],
+        kinds=[ReportKind(kind=k) for k in dict.fromkeys(sub.kinds)],
+    )
+    db.session.add(report)
+    db.session.flush()  # the row id is bound into every ciphertext
+
+    data_key = vault.new_data_key()
+    report.sealed_account = _seal_json(data_key, sub.account, report.id, "account")
+    report.sealed_contact = _seal_json(data_key, sub.contact, report.id, "contact")
+    report.sealed_monitoring = _seal_json(data_key, sub.monitoring, report.id, "monitoring")
+
+    recipients = [
+        (RecipientKind.INTAKE, None, keys.intake_public()),
+        (RecipientKind.REPORTER, None, receipt.reporter_key.public),
+    ]
+    if sub.centre_partner_id is not None:
+        centre = db.session.get(Partner, sub.centre_partner_id)
+        recipients.append((RecipientKind.PARTNER, centre.id, vault.PublicKey(centre.public_key)))
+    for recipient, partner_id, public in recipients:
+        report.keys.append(
+            ReportKey(
+                recipient=recipient,
+                partner_id=partner_id,
+                wrap=vault.wrap(data_key, public, report_key_info(report.id, recipient, partner_id)),
+            )
+        )
+    for evidence in sub.evidence:
+        add_attachment(report, data_key, evidence)
+    audit.record("report.submitted", report_id=report.id, actor_id=sub.submitted_by_id,
+                 channel=sub.channel.value)
+    db.session.commit()
+    enqueue_routing(report.id)
+    return report, code
+
+
+def add_attachment(report: Report, data_key: bytes, evidence: EvidenceFile, message_id=None) -> Attachment:
+    attachment = Attachment(report_id=report.id, message_id=message_id, sealed_meta=b"", sealed_body=b"")
+    db.session.add(attachment)
+    db.session.flush()
+    meta = json.dumps({"filename": evidence.filename, "content_type": evidence.content_type}).encode()
+    attachment.sealed_meta = vault.seal(data_key, meta, table="attachment", row_id=attachment.id, field="meta")
+    attachment.sealed_body = vault.seal(
+        data_key, evidence.data, table="attachment", row_id=attachment.id, field="body"
+    )
+    return attachment
+
+
+@dataclass
+class OpenedReport:
+    report: Report
+    data_key: bytes
+
+    def content(self, name: str) -> dict | None:
+        blob = getattr(self.report, f"sealed_{name}")
+        if blob is None:
+            return None
+        plain = vault.open_sealed(self.data_key, blob, table="report", row_id=self.report.id, field=name)
+        return json.loads(plain)
+
+
+def open_with_receipt(code_text: str) -> OpenedReport | None:
+    """Find and open a report with its receipt code, or None.
+
+    Every well-formed code costs the same Argon2id work whether or not a
+    report exists, so timing does not tell a guesser anything.
+    """
+    code = vault.normalise_receipt_code(code_text)
+    well_formed = code is not None
+    code = code or "0" * vault.RECEIPT_DIGITS  # spend the same time on a malformed code
+    params = {vault.ARGON2.encode()}
+    params.update(db.session.scalars(sa.select(Report.receipt_kdf).distinct()))
+    found = None
+    for encoded in sorted(params):  # one entry unless the cost was raised
+        receipt = vault.derive_receipt(code, _salt(), vault.Argon2Params.decode(encoded))
+        report = db.session.scalar(sa.select(Report).where(Report.lookup_token == receipt.lookup_token))
+        if report is not None and found is None:
+            found = (report, receipt)
+    if found is None or not well_formed:
+        return None
+    report, receipt = found
+    wrap = db.session.scalar(
+        sa.select(ReportKey.wrap).where(
+            ReportKey.report_id == report.id, ReportKey.recipient == RecipientKind.REPORTER
+        )
+    )
+    if wrap is None:  # erased: content is gone
+        return None
+    data_key = vault.unwrap(wrap, receipt.reporter_key, report_key_info(report.id, RecipientKind.REPORTER))
+    return OpenedReport(report, data_key)

@@ -1,0 +1,38 @@
+"""Where the configured keys come from. The web tier loads public keys only."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+
+from .vault import PrivateKey, PublicKey
+
+
+@lru_cache(maxsize=8)
+def _public_from_file(path: str) -> PublicKey:
+    return PublicKey.from_text(Path(path).read_text())
+
+
+def intake_public() -> PublicKey:
+    return _public_from_file(current_app.config["INTAKE_PUBLIC_KEY_FILE"])
+
+
+def recovery_public() -> PublicKey:
+    return _public_from_file(current_app.config["RECOVERY_PUBLIC_KEY_FILE"])
+
+
+def intake_private(path: str) -> PrivateKey:
+    """For workers only: the routing job opens the intake wrap with this."""
+    return PrivateKey.from_file_text(Path(path).read_text())
+
+
+def write_private(path: Path, key: PrivateKey, purpose: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(key.to_file_text(purpose))
+    path.chmod(0o600)
+
+
+def write_public(path: Path, key: PublicKey) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(key.text() + "\n")

@@ -1,0 +1,356 @@
+"""The data model (DESIGN section 3): facets in clear, content sealed.
+
+Facets are coarse, enumerated columns that routing, the inbox and the
+statistics use without decrypting anything. Every column named `sealed_*`
+or `*_wrap` holds a vault blob; nothing a person wrote is stored otherwise.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _enum(cls: type[enum.Enum]) -> sa.Enum:
+    """Store an enum by its value, as VARCHAR with a CHECK, on both databases."""
+    return sa.Enum(
+        cls,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        name=cls.__name__.lower(),
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+Timestamp = sa.DateTime(timezone=True)
+
+
+# --- facet vocabularies ----------------------------------------------------
+
+
+class PartnerKind(enum.StrEnum):
+    AGENCY = "agency"
+    CENTRE = "centre"  # a third-party reporting centre
+
+
+class StaffRole(enum.StrEnum):
+    TRIAGE = "triage"
+    CENTRE = "centre"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class AreaKind(enum.StrEnum):
+    NEIGHBOURHOOD = "neighbourhood"
+    ONLINE = "online"
+    OUTSIDE = "outside"
+
+
+class Channel(enum.StrEnum):
+    ONLINE_SELF = "online_self"
+    ONLINE_ON_BEHALF = "online_on_behalf"
+    CENTRE = "centre"
+    ASSISTED = "assisted"
+
+
+class ReporterRole(enum.StrEnum):
+    VICTIM = "victim"
+    WITNESS = "witness"
+    ON_BEHALF = "on_behalf"
+    CENTRE_STAFF = "centre_staff"
+
+
+class IncidentType(enum.StrEnum):
+    CRIME = "crime"
+    INCIDENT = "incident"
+    NOT_SURE = "not_sure"
+
+
+class Strand(enum.StrEnum):
+    RACE = "race"
+    RELIGION = "religion"
+    SEXUAL_ORIENTATION = "sexual_orientation"
+    DISABILITY = "disability"
+    TRANSGENDER = "transgender"
+    SEX_OR_GENDER = "sex_or_gender"
+    AGE = "age"
+    ALTERNATIVE_SUBCULTURE = "alternative_subculture"
+    OTHER = "other"
+    NOT_SURE = "not_sure"
+
+
+MONITORED_STRANDS = (
+    Strand.RACE,
+    Strand.RELIGION,
+    Strand.SEXUAL_ORIENTATION,
+    Strand.DISABILITY,
+    Strand.TRANSGENDER,
+)
+
+
+class IncidentKind(enum.StrEnum):
+    VERBAL_ABUSE = "verbal_abuse"
+    THREATS = "threats"
+    PHYSICAL_ASSAULT = "physical_assault"
+    PROPERTY_DAMAGE = "property_damage"
+    GRAFFITI = "graffiti"
+    ONLINE_ABUSE = "online_abuse"
+    HARASSMENT = "harassment"
+    OTHER = "other"
+
+
+class ReportStatus(enum.StrEnum):
+    RECEIVED = "received"  # stored sealed, waiting for routing
+    ROUTED = "routed"  # with one or more partners
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class RecipientKind(enum.StrEnum):
+    INTAKE = "intake"
+    REPORTER = "reporter"
+    PARTNER = "partner"
+    RECOVERY = "recovery"
+
+
+class ReferralStatus(enum.StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    REFERRED_ON = "referred_on"
+    CLOSED = "closed"
+
+
+class MessageDirection(enum.StrEnum):
+    FROM_REPORTER = "from_reporter"
+    TO_REPORTER = "to_reporter"
+
+
+# --- organisations and people -----------------------------------------------
+
+
+class Partner(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[PartnerKind] = mapped_column(_enum(PartnerKind))
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # The partner's private seed wrapped to the partnership recovery key.
+    recovery_wrap: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    ack_sla_hours: Mapped[int] = mapped_column(default=24)
+    urgent_ack_sla_hours: Mapped[int] = mapped_column(default=2)
+    duty_email: Mapped[str | None] = mapped_column(sa.String(254))
+    is_default_triage: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class StaffUser(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole))
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # The user's private seed sealed under Argon2id(password): opening it
+    # checks the password and unlocks the key in one step.
+    password_protected_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    partner: Mapped[Partner] = relationship()
+
+
+class KeyGrant(db.Model):
+    """A partner's private seed wrapped to one member's user key."""
+
+    __table_args__ = (sa.UniqueConstraint("partner_id", "staff_user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
+    staff_user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"), index=True)
+    wrap: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Area(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[AreaKind] = mapped_column(_enum(AreaKind))
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+
+# --- reports ------------------------------------------------------------------
+
+
+class Report(db.Model):
+    __table_args__ = (
+        sa.Index("ix_report_status_submitted", "status", "submitted_at"),
+        sa.Index("ix_report_month_area", "incident_month", "area_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    submitted_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel), index=True)
+    reporter_role: Mapped[ReporterRole] = mapped_column(_enum(ReporterRole))
+    incident_type: Mapped[IncidentType] = mapped_column(_enum(IncidentType))
+    incident_month: Mapped[date | None] = mapped_column(sa.Date)  # first day of the month
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("area.id"))
+    consent_police: Mapped[bool] = mapped_column(default=False)
+    consent_partners: Mapped[bool] = mapped_column(default=False)
+    may_contact: Mapped[bool] = mapped_column(default=False)
+    flag_student: Mapped[bool] = mapped_column(default=False)
+    flag_council_tenant: Mapped[bool] = mapped_column(default=False)
+    flag_ongoing_risk: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.RECEIVED)
+    centre_partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    routed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Follow-up: the receipt code's Argon2id output finds (token) and opens
+    # (reporter key) the report; the code itself is never stored.
+    lookup_token: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
+    receipt_kdf: Mapped[str] = mapped_column(sa.String(40))
+    reporter_public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # Content, sealed with the report's data key (one blob per group).
+    sealed_account: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # narrative, when, where, people
+    sealed_contact: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # name, e-mail, phone, safe times
+    sealed_monitoring: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+    strands: Mapped[list[ReportStrand]] = relationship(cascade="all, delete-orphan")
+    kinds: Mapped[list[ReportKind]] = relationship(cascade="all, delete-orphan")
+    keys: Mapped[list[ReportKey]] = relationship(cascade="all, delete-orphan")
+
+
+class ReportStrand(db.Model):
+    """One row per strand of a report, so strand counts are a GROUP BY."""
+
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id"), primary_key=True)
+    strand: Mapped[Strand] = mapped_column(_enum(Strand), primary_key=True, index=True)
+
+
+class ReportKind(db.Model):
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id"), primary_key=True)
+    kind: Mapped[IncidentKind] = mapped_column(_enum(IncidentKind), primary_key=True, index=True)
+
+
+class ReportKey(db.Model):
+    """One wrap of a report's data key for one recipient."""
+
+    __table_args__ = (sa.UniqueConstraint("report_id", "recipient", "partner_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id"), index=True)
+    recipient: Mapped[RecipientKind] = mapped_column(_enum(RecipientKind))
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
+    wrap: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Attachment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("message.id"))
+    sealed_meta: Mapped[bytes] = mapped_column(sa.LargeBinary)  # file name and type
+    sealed_body: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Referral(db.Model):
+    """A report sent to one partner, with its acknowledgement deadline."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "partner_id"),  # routing is idempotent
+        sa.Index("ix_referral_inbox", "partner_id", "status", "ack_due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id"))
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
+    status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus), default=ReferralStatus.NEW)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    ack_due_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    escalated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    outcome: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class Message(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id"), index=True)
+    direction: Mapped[MessageDirection] = mapped_column(_enum(MessageDirection))
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    sealed_body: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Note(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(sa.ForeignKey("referral.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
+    sealed_body: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class RoutingRule(db.Model):
+    """Conditions on facets only (JSON), sending matching reports to a partner."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    priority: Mapped[int] = mapped_column(default=100)
+    conditions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class AuditEvent(db.Model):
+    """Append-only: who did what to which record. Never any content."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("report.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class ExportRun(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(sa.Date)
+    kind: Mapped[str] = mapped_column(sa.String(32))  # published / internal
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class Draft(db.Model):
+    """A report in progress, sealed with a key that lives only in the person's cookie."""
+
+    id: Mapped[str] = mapped_column(sa.String(43), primary_key=True)
+    sealed_answers: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_is_append_only(session, _ctx, _instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise ValueError("audit events are append-only")

@@ -1,0 +1,37 @@
+"""The job queue. Jobs get ids, never content (they are stored in Redis)."""
+from __future__ import annotations
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+ROUTING_QUEUE = "routing"
+# The routing job arrives with the routing issue; until a worker listens on
+# this queue, reports wait here and in the database with status 'received'.
+ROUTE_JOB = "mantra.jobs.route.route_report"
+
+
+def connection(url: str | None = None) -> Redis:
+    return Redis.from_url(
+        url or current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=2
+    )
+
+
+def enqueue_routing(report_id: int) -> bool:
+    """Queue a report for routing. Never raises: the report is already stored,
+    and the sweeper re-queues anything left unrouted."""
+    try:
+        Queue(ROUTING_QUEUE, connection=connection()).enqueue(
+            ROUTE_JOB,
+            report_id,
+            job_id=f"route-report-{report_id}",  # one job per report, however often queued
+            retry=Retry(max=5, interval=[10, 30, 60, 300, 900]),
+            failure_ttl=30 * 24 * 3600,
+        )
+        return True
+    except RedisError as exc:
+        current_app.logger.warning(
+            "report %s stored but not queued for routing (%s)", report_id, type(exc).__name__
+        )
+        return False

@@ -1,0 +1,85 @@
+"""Answers in progress, sealed on the server with a key that only the
+person's session cookie holds.
+
+The database keeps ciphertext it cannot open; the cookie keeps a random key
+and an id, never an answer. Drafts expire after an idle period, and
+'Exit this page' deletes the draft at once.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import session
+
+from .. import vault
+from ..extensions import db
+from ..models import Draft, utcnow
+
+DRAFT_IDLE_LIFETIME = timedelta(hours=2)
+_SESSION_KEY = "draft"
+
+
+def _handle() -> tuple[str, bytes] | None:
+    handle = session.get(_SESSION_KEY)
+    if not handle:
+        return None
+    return handle["id"], base64.b64decode(handle["key"])
+
+
+def load_draft() -> dict:
+    handle = _handle()
+    if handle is None:
+        return {}
+    draft_id, key = handle
+    row = db.session.get(Draft, draft_id)
+    if row is None or row.sealed_answers is None or _expired(row):
+        return {}
+    try:
+        plain = vault.open_sealed(key, row.sealed_answers, table="draft", row_id=draft_id, field="answers")
+    except vault.VaultError:
+        return {}
+    return json.loads(plain)
+
+
+def _expired(row: Draft) -> bool:
+    expires = row.expires_at
+    if expires.tzinfo is None:  # SQLite drops the zone; times are stored in UTC
+        expires = expires.replace(tzinfo=utcnow().tzinfo)
+    return expires <= utcnow()
+
+
+def save_draft(answers: dict) -> None:
+    handle = _handle()
+    if handle is None:
+        draft_id, key = secrets.token_urlsafe(32), vault.new_data_key()
+        session[_SESSION_KEY] = {"id": draft_id, "key": base64.b64encode(key).decode()}
+    else:
+        draft_id, key = handle
+    sealed = vault.seal(
+        key, json.dumps(answers).encode(), table="draft", row_id=draft_id, field="answers"
+    )
+    row = db.session.get(Draft, draft_id) or Draft(id=draft_id)
+    row.sealed_answers = sealed
+    row.expires_at = utcnow() + DRAFT_IDLE_LIFETIME
+    db.session.add(row)
+    purge_expired_drafts(commit=False)
+    db.session.commit()
+
+
+def discard_draft() -> None:
+    handle = _handle()
+    session.pop(_SESSION_KEY, None)
+    if handle is not None:
+        db.session.execute(sa.delete(Draft).where(Draft.id == handle[0]))
+        db.session.commit()
+
+
+def purge_expired_drafts(commit: bool = True) -> int:
+    result = db.session.execute(sa.delete(Draft).where(Draft.expires_at <= utcnow()))
+    if commit:
+        db.session.commit()
+    return result.rowcount or 0

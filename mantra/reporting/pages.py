@@ -1,0 +1,50 @@
+"""Information pages, the language switch and 'Exit this page'."""
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, session, url_for
+
+from . import bp
+from .drafts import discard_draft
+
+
+@bp.get("/")
+def start():
+    return render_template("reporting/start.html")
+
+
+@bp.get("/staying-safe-online")
+def safety():
+    return render_template("reporting/safety.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("reporting/privacy.html")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("reporting/accessibility.html")
+
+
+@bp.get("/language/<code>")
+def language(code: str):
+    from ..i18n import LANGUAGES
+
+    if code in LANGUAGES:
+        session["lang"] = code
+    target = request.args.get("next", "")
+    # Only ever return to a path on this site.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("reporting.start")
+    return redirect(target)
+
+
+@bp.get("/exit")
+def exit_page():
+    """Clear the draft and the session, then leave for a neutral site."""
+    discard_draft()
+    session.clear()
+    response = redirect(current_app.config["NEUTRAL_EXIT_URL"])
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response

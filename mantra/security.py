@@ -1,0 +1,102 @@
+"""Headers and error pages for every response (DESIGN section 8)."""
+from __future__ import annotations
+
+import traceback
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+# Plain-English error pages: status -> (title, what happened and what to do).
+ERRORS = {
+    400: (
+        _l("Sorry, there is a problem with that request"),
+        _l("Go back, check what you entered and try again. Nothing you have already submitted has been lost."),
+    ),
+    403: (
+        _l("You cannot see this page"),
+        _l("You may need to sign in, or this page belongs to another organisation."),
+    ),
+    404: (
+        _l("Page not found"),
+        _l("If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),
+    ),
+    405: (
+        _l("Page not found"),
+        _l("If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),
+    ),
+    413: (
+        _l("That was too large to send"),
+        _l("Files must be smaller than 10 MB each, and no more than 20 MB in total. Go back and choose smaller files."),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l("For your security, please wait a few minutes and then try again."),
+    ),
+    500: (
+        _l("Sorry, there is a problem with the service"),
+        _l("Please try again later. If you have submitted a report and received a reference number, your report is safe."),
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.endpoint != "static":
+            # Pages may show what someone typed: never keep them in a cache.
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _render(code: int, body=None):
+        title, text = ERRORS.get(code, ERRORS[500])
+        return render_template("error.html", title=title, body=body or text), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error):
+        return _render(400, _l("This page was open for too long or was sent twice. Go back, refresh the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return _render(error.code if error.code in ERRORS else 400)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        # Log the type and the frames, never the message: it may hold content.
+        app.logger.error(
+            "unhandled %s in %s\n%s",
+            type(error).__name__,
+            request.endpoint,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        return _render(500)
