@@ -5,11 +5,13 @@ from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.job import JobStatus
 
 ROUTING_QUEUE = "routing"
 # The routing job arrives with the routing issue; until a worker listens on
 # this queue, reports wait here and in the database with status 'received'.
 ROUTE_JOB = "mantra.jobs.route.route_report"
+_WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
 
 
 def connection(url: str | None = None) -> Redis:
@@ -21,11 +23,16 @@ def connection(url: str | None = None) -> Redis:
 def enqueue_routing(report_id: int) -> bool:
     """Queue a report for routing. Never raises: the report is already stored,
     and the sweeper re-queues anything left unrouted."""
+    job_id = f"route-report-{report_id}"
     try:
-        Queue(ROUTING_QUEUE, connection=connection()).enqueue(
+        queue = Queue(ROUTING_QUEUE, connection=connection())
+        waiting = queue.fetch_job(job_id)
+        if waiting is not None and waiting.get_status(refresh=False) in _WAITING:
+            return True  # already on its way: one job per report, however often queued
+        queue.enqueue(
             ROUTE_JOB,
             report_id,
-            job_id=f"route-report-{report_id}",  # one job per report, however often queued
+            job_id=job_id,
             retry=Retry(max=5, interval=[10, 30, 60, 300, 900]),
             failure_ttl=30 * 24 * 3600,
         )

@@ -1,0 +1,132 @@
+"""Fixtures for real services: PostgreSQL, SQLite, Redis, an RQ worker."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from redis import Redis
+
+from mantra import create_app, keys, vault
+from mantra.extensions import db
+
+PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+@pytest.fixture(scope="session")
+def key_files(tmp_path_factory) -> dict:
+    """Intake and recovery key pairs, made the way `flask mantra init` makes them."""
+    folder = tmp_path_factory.mktemp("keys")
+    made = {}
+    for purpose in ("intake", "recovery"):
+        private = vault.PrivateKey.generate()
+        keys.write_private(folder / f"{purpose}.key", private, purpose)
+        keys.write_public(folder / f"{purpose}.pub", private.public)
+        made[purpose] = private
+    return {"folder": folder, **made}
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    name = f"mantra_test_{uuid.uuid4().hex[:10]}"
+    server = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_SERVER_URL).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'mantra.sqlite3'}"
+
+
+def app_config(database_url: str, key_files: dict, instance: Path, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "RECEIPT_SALT": "00112233445566778899aabbccddeeff",
+        "INTAKE_PUBLIC_KEY_FILE": str(key_files["folder"] / "intake.pub"),
+        "INTAKE_PRIVATE_KEY_FILE": str(key_files["folder"] / "intake.key"),
+        "RECOVERY_PUBLIC_KEY_FILE": str(key_files["folder"] / "recovery.pub"),
+        "REDIS_URL": TEST_REDIS_URL,
+        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+        "MAIL_OUTBOX": str(instance / "outbox"),
+        **extra,
+    }
+
+
+_migrated: set[str] = set()
+
+
+def build_app(database_url, key_files, tmp_path, **extra):
+    app = create_app(app_config(database_url, key_files, tmp_path, **extra))
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        if database_url not in _migrated:
+            upgrade()  # the real migrations, on each database once per run
+            _migrated.add(database_url)
+        _empty_all_tables()
+    return app
+
+
+def _empty_all_tables():
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(sa.text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture
+def redis_conn():
+    conn = Redis.from_url(TEST_REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+def _app_fixture(database_url, key_files, tmp_path, redis_conn):
+    app = build_app(database_url, key_files, tmp_path)
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    db.session.remove()
+    ctx.pop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(pg_database_url, key_files, tmp_path, redis_conn):
+    """The app on PostgreSQL, with an app context pushed."""
+    yield from _app_fixture(pg_database_url, key_files, tmp_path, redis_conn)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_app(request, key_files, tmp_path, redis_conn):
+    """The app on each database in turn, for tests where storage matters."""
+    url = request.getfixturevalue(f"{'pg' if request.param == 'postgresql' else 'sqlite'}_database_url")
+    yield from _app_fixture(url, key_files, tmp_path, redis_conn)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

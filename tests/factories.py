@@ -1,0 +1,68 @@
+"""Small builders for tests: partners, users and sealed reports."""
+from __future__ import annotations
+
+from datetime import date
+
+from mantra import accounts, intake
+from mantra.extensions import db
+from mantra.models import (
+    Area,
+    AreaKind,
+    Channel,
+    IncidentKind,
+    IncidentType,
+    PartnerKind,
+    ReporterRole,
+    StaffRole,
+    Strand,
+)
+from mantra.vault import Argon2Params
+
+FAST = Argon2Params(memory_cost=1024, iterations=1, lanes=1)  # only where cost is not the point
+
+
+def make_partners():
+    """A default triage partner, the police, and a reporting centre, with their keys."""
+    made = {}
+    for slug, name, kind, default in [
+        ("victim-support", "Victim Support", PartnerKind.AGENCY, True),
+        ("tvp-oxford", "Thames Valley Police", PartnerKind.AGENCY, False),
+        ("centre-library", "Central Library centre", PartnerKind.CENTRE, False),
+    ]:
+        made[slug] = accounts.create_partner(slug, name, kind, is_default_triage=default)
+    area = Area(slug="cowley", name="Cowley", kind=AreaKind.NEIGHBOURHOOD)
+    db.session.add(area)
+    db.session.commit()
+    return made, area
+
+
+def make_user(partner, email="staff@example.org", password="a long staff password", role=StaffRole.TRIAGE):
+    user = accounts.create_user(email, "Staff Member", partner, role, password)
+    db.session.commit()
+    return user
+
+
+def marked_submission(marker: str, area_id: int | None = None, centre_id: int | None = None) -> intake.Submission:
+    """A report with the marker in every content field a person can fill in."""
+    return intake.Submission(
+        channel=Channel.CENTRE if centre_id else Channel.ONLINE_SELF,
+        reporter_role=ReporterRole.VICTIM,
+        incident_type=IncidentType.CRIME,
+        kinds=[IncidentKind.VERBAL_ABUSE, IncidentKind.THREATS],
+        strands=[Strand.RACE, Strand.RELIGION],
+        incident_month=date(2026, 11, 1),
+        area_id=area_id,
+        consent_police=True,
+        consent_partners=True,
+        may_contact=True,
+        centre_partner_id=centre_id,
+        account={
+            "narrative": f"narrative {marker}",
+            "exact_date": f"date {marker}",
+            "place": f"place {marker}",
+            "people": [{"description": f"offender {marker}"}, {"description": f"witness {marker}"}],
+        },
+        contact={"name": f"name {marker}", "email": f"{marker}@example.org", "phone": f"07700 {marker}"},
+        monitoring={"ethnicity": f"ethnicity {marker}", "religion": f"religion {marker}"},
+        evidence=[intake.EvidenceFile(f"photo-{marker}.png", "image/png", f"PNGDATA {marker}".encode())],
+    )

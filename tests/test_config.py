@@ -1,0 +1,43 @@
+"""Configuration: safe development defaults, and production refuses them."""
+from __future__ import annotations
+
+import pytest
+
+from mantra import create_app
+from mantra.config import ConfigError
+
+
+def test_development_generates_a_secret_key_into_instance_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("MANTRA_ENV", raising=False)
+    from mantra import config
+
+    first = config.load(str(tmp_path))
+    second = config.load(str(tmp_path))
+    assert len(first["SECRET_KEY"]) == 64 and first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert first["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'mantra.sqlite3'}"
+
+
+def test_production_refuses_development_defaults_with_one_line_saying_what_to_set(monkeypatch):
+    monkeypatch.setenv("MANTRA_ENV", "production")
+    for name in ("SECRET_KEY", "DATABASE_URL", "MANTRA_RECEIPT_SALT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", "/nonexistent/intake.pub")
+    with pytest.raises(ConfigError) as error:
+        create_app()
+    message = str(error.value)
+    assert "\n" not in message
+    for needed in ("SECRET_KEY", "DATABASE_URL", "MANTRA_INTAKE_PUBLIC_KEY_FILE", "MANTRA_RECEIPT_SALT"):
+        assert needed in message
+
+
+def test_production_starts_when_everything_is_set(monkeypatch, key_files):
+    monkeypatch.setenv("MANTRA_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 64)
+    monkeypatch.setenv("MANTRA_RECEIPT_SALT", "ab" * 16)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(key_files["folder"] / "intake.pub"))
+    app = create_app()
+    assert app.config["MANTRA_ENV"] == "production"
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
