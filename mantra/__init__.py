@@ -43,10 +43,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
 
+    from . import centre, followup
     from .cli import mantra_cli
     from .reporting import bp as reporting_bp
 
     app.register_blueprint(reporting_bp)
+    app.register_blueprint(followup.bp)
+    app.register_blueprint(centre.bp)
     app.cli.add_command(mantra_cli)
 
     # Werkzeug's request log carries client addresses: keep it out.

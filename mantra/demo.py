@@ -6,7 +6,7 @@ from .models import AreaKind, PartnerKind, StaffRole
 PARTNERS = [
     # slug, name, kind, facts
     ("tvp-oxford", "Thames Valley Police (Oxford)", PartnerKind.AGENCY,
-     dict(ack_sla_hours=4, urgent_ack_sla_hours=1, duty_email="hate-crime-duty@tvp.example")),
+     dict(ack_sla_hours=4, urgent_ack_sla_hours=1, duty_email="hate-crime-duty@tvp.example", is_police=True)),
     ("oxford-city-asb", "Oxford City Council anti-social behaviour team", PartnerKind.AGENCY,
      dict(ack_sla_hours=24, duty_email="asb-duty@oxford.example")),
     ("oxfordshire-cc", "Oxfordshire County Council", PartnerKind.AGENCY,
@@ -41,8 +41,8 @@ AREAS = [(slug, name, AreaKind.NEIGHBOURHOOD) for slug, name in [
 RULES = [
     ("Police: consent to share with the police", 10, {"consent_police": True}, "tvp-oxford"),
     ("Council tenants to the anti-social behaviour team", 20, {"consent_partners": True, "flag_council_tenant": True}, "oxford-city-asb"),
-    ("Students to their university (Oxford)", 30, {"consent_partners": True, "flag_student": True}, "uni-oxford"),
-    ("Students to their university (Brookes)", 31, {"consent_partners": True, "flag_student": True}, "oxford-brookes"),
+    ("Students to their university (Oxford)", 30, {"consent_partners": True, "student_at": "uni-oxford"}, "uni-oxford"),
+    ("Students to their university (Brookes)", 31, {"consent_partners": True, "student_at": "oxford-brookes"}, "oxford-brookes"),
     ("Sexual orientation or transgender identity", 40, {"consent_partners": True, "strands": ["sexual_orientation", "transgender"]}, "lgbt-liaison"),
     ("Disability: county council adult social care", 50, {"consent_partners": True, "strands": ["disability"]}, "oxfordshire-cc"),
 ]

@@ -58,6 +58,7 @@ class Submission:
     consent_partners: bool = False
     may_contact: bool = False
     flag_student: bool = False
+    student_at: str | None = None
     flag_council_tenant: bool = False
     flag_ongoing_risk: bool = False
     centre_partner_id: int | None = None
@@ -101,6 +102,7 @@ def store_report(sub: Submission) -> tuple[Report, str]:
         consent_partners=sub.consent_partners,
         may_contact=sub.may_contact,
         flag_student=sub.flag_student,
+        student_at=sub.student_at,
         flag_council_tenant=sub.flag_council_tenant,
         flag_ongoing_risk=sub.flag_ongoing_risk,
         centre_partner_id=sub.centre_partner_id,

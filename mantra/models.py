@@ -152,6 +152,9 @@ class Partner(db.Model):
     urgent_ack_sla_hours: Mapped[int] = mapped_column(default=2)
     duty_email: Mapped[str | None] = mapped_column(sa.String(254))
     is_default_triage: Mapped[bool] = mapped_column(default=False)
+    # Consent is a hard limit: a police partner never receives a report
+    # without consent to share with the police.
+    is_police: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
@@ -215,6 +218,7 @@ class Report(db.Model):
     consent_partners: Mapped[bool] = mapped_column(default=False)
     may_contact: Mapped[bool] = mapped_column(default=False)
     flag_student: Mapped[bool] = mapped_column(default=False)
+    student_at: Mapped[str | None] = mapped_column(sa.String(32))  # partner slug of their university
     flag_council_tenant: Mapped[bool] = mapped_column(default=False)
     flag_ongoing_risk: Mapped[bool] = mapped_column(default=False)
     status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.RECEIVED)
@@ -347,6 +351,15 @@ class Draft(db.Model):
     id: Mapped[str] = mapped_column(sa.String(43), primary_key=True)
     sealed_answers: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
+class DraftFile(db.Model):
+    """An evidence file in a draft, sealed with the draft's key."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[str] = mapped_column(sa.String(43), index=True)
+    sealed_meta: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sealed_body: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
 @event.listens_for(Session, "before_flush")

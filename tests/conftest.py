@@ -13,6 +13,8 @@ from redis import Redis
 from mantra import create_app, keys, vault
 from mantra.extensions import db
 
+pytest_plugins = ["tests.browser_support"]
+
 PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 

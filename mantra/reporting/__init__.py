@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("reporting", __name__, template_folder="templates")
 
-from . import pages  # noqa: E402,F401  (registers the routes)
+from . import journey, pages  # noqa: E402,F401  (registers the routes)

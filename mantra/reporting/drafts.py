@@ -17,7 +17,8 @@ from flask import session
 
 from .. import vault
 from ..extensions import db
-from ..models import Draft, utcnow
+from ..intake import EvidenceFile
+from ..models import Draft, DraftFile, utcnow
 
 DRAFT_IDLE_LIFETIME = timedelta(hours=2)
 _SESSION_KEY = "draft"
@@ -74,12 +75,66 @@ def discard_draft() -> None:
     handle = _handle()
     session.pop(_SESSION_KEY, None)
     if handle is not None:
+        db.session.execute(sa.delete(DraftFile).where(DraftFile.draft_id == handle[0]))
         db.session.execute(sa.delete(Draft).where(Draft.id == handle[0]))
         db.session.commit()
 
 
 def purge_expired_drafts(commit: bool = True) -> int:
+    expired = sa.select(Draft.id).where(Draft.expires_at <= utcnow())
+    db.session.execute(sa.delete(DraftFile).where(DraftFile.draft_id.in_(expired)))
     result = db.session.execute(sa.delete(Draft).where(Draft.expires_at <= utcnow()))
     if commit:
         db.session.commit()
     return result.rowcount or 0
+
+
+# --- evidence files in a draft ------------------------------------------------
+
+
+def add_draft_file(evidence: EvidenceFile) -> int:
+    """Seal a file with the draft's key; the draft must already exist."""
+    draft_id, key = _handle()
+    row = DraftFile(draft_id=draft_id, sealed_meta=b"", sealed_body=b"")
+    db.session.add(row)
+    db.session.flush()
+    meta = json.dumps({"filename": evidence.filename, "content_type": evidence.content_type,
+                       "size": len(evidence.data)}).encode()
+    row.sealed_meta = vault.seal(key, meta, table="draft_file", row_id=row.id, field="meta")
+    row.sealed_body = vault.seal(key, evidence.data, table="draft_file", row_id=row.id, field="body")
+    db.session.commit()
+    return row.id
+
+
+def _draft_files() -> list[DraftFile]:
+    handle = _handle()
+    if handle is None:
+        return []
+    return list(db.session.scalars(sa.select(DraftFile).where(DraftFile.draft_id == handle[0]).order_by(DraftFile.id)))
+
+
+def list_draft_files() -> list[dict]:
+    """Id, name, type and size of each file, without opening the bodies."""
+    key = _handle()[1] if _handle() else None
+    out = []
+    for row in _draft_files():
+        meta = json.loads(vault.open_sealed(key, row.sealed_meta, table="draft_file", row_id=row.id, field="meta"))
+        out.append({"id": row.id, **meta})
+    return out
+
+
+def load_draft_files() -> list[EvidenceFile]:
+    key = _handle()[1] if _handle() else None
+    files = []
+    for row in _draft_files():
+        meta = json.loads(vault.open_sealed(key, row.sealed_meta, table="draft_file", row_id=row.id, field="meta"))
+        body = vault.open_sealed(key, row.sealed_body, table="draft_file", row_id=row.id, field="body")
+        files.append(EvidenceFile(meta["filename"], meta["content_type"], body))
+    return files
+
+
+def remove_draft_file(file_id: int) -> None:
+    handle = _handle()
+    if handle is not None:
+        db.session.execute(sa.delete(DraftFile).where(DraftFile.id == file_id, DraftFile.draft_id == handle[0]))
+        db.session.commit()

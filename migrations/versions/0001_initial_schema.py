@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 13:55:30.029802
+Create Date: 2026-11-24 14:00:49.601630
 
 """
 from alembic import op
@@ -36,6 +36,16 @@ def upgrade():
     with op.batch_alter_table('draft', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_draft_expires_at'), ['expires_at'], unique=False)
 
+    op.create_table('draft_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('draft_id', sa.String(length=43), nullable=False),
+    sa.Column('sealed_meta', sa.LargeBinary(), nullable=False),
+    sa.Column('sealed_body', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('draft_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_draft_file_draft_id'), ['draft_id'], unique=False)
+
     op.create_table('export_run',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
@@ -57,6 +67,7 @@ def upgrade():
     sa.Column('urgent_ack_sla_hours', sa.Integer(), nullable=False),
     sa.Column('duty_email', sa.String(length=254), nullable=True),
     sa.Column('is_default_triage', sa.Boolean(), nullable=False),
+    sa.Column('is_police', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -121,6 +132,7 @@ def upgrade():
     sa.Column('consent_partners', sa.Boolean(), nullable=False),
     sa.Column('may_contact', sa.Boolean(), nullable=False),
     sa.Column('flag_student', sa.Boolean(), nullable=False),
+    sa.Column('student_at', sa.String(length=32), nullable=True),
     sa.Column('flag_council_tenant', sa.Boolean(), nullable=False),
     sa.Column('flag_ongoing_risk', sa.Boolean(), nullable=False),
     sa.Column('status', sa.Enum('received', 'routed', 'in_progress', 'closed', name='reportstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
@@ -319,6 +331,10 @@ def downgrade():
     op.drop_table('routing_rule')
     op.drop_table('partner')
     op.drop_table('export_run')
+    with op.batch_alter_table('draft_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_draft_file_draft_id'))
+
+    op.drop_table('draft_file')
     with op.batch_alter_table('draft', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_draft_expires_at'))
 

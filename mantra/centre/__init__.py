@@ -1,0 +1,101 @@
+"""Third-party reporting centres: staff sign in and report for someone."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired
+
+from .. import accounts, audit, vault
+from ..extensions import db, limiter
+from ..models import PartnerKind, Report, StaffRole, StaffUser, utcnow
+from ..reporting.forms import _submit
+
+bp = Blueprint("centre", __name__, template_folder="templates", url_prefix="/centre")
+
+LOCK_AFTER = 5
+LOCK_FOR = timedelta(minutes=15)
+
+
+class SignInForm(FlaskForm):
+    email = StringField(_l("Email address"), widget=GovTextInput(),
+                        validators=[InputRequired(message=_l("Enter your email address"))])
+    password = PasswordField(_l("Password"), widget=GovPasswordInput(),
+                             validators=[InputRequired(message=_l("Enter your password"))])
+    submit = _submit(_l("Sign in"))
+
+
+@bp.before_app_request
+def _load_centre_user():
+    g.centre_user = None
+    user_id = session.get("centre_user_id")
+    if user_id:
+        user = db.session.get(StaffUser, user_id)
+        if user and user.active and user.partner.kind == PartnerKind.CENTRE:
+            g.centre_user = user
+
+
+def _locked(user: StaffUser) -> bool:
+    until = user.locked_until
+    if until is None:
+        return False
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=utcnow().tzinfo)
+    return until > utcnow()
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("10 per 15 minutes", methods=["POST"])
+def sign_in():
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == form.email.data.strip().lower()))
+        ok = False
+        if user is not None and user.active and not _locked(user):
+            try:
+                accounts.unlock_user_key(user, form.password.data)
+                ok = user.role == StaffRole.CENTRE and user.partner.kind == PartnerKind.CENTRE
+            except vault.WrongPassword:
+                user.failed_sign_ins += 1
+                if user.failed_sign_ins >= LOCK_AFTER:
+                    user.locked_until = utcnow() + LOCK_FOR
+                    user.failed_sign_ins = 0
+        elif user is None:
+            vault.ARGON2.derive(form.password.data.encode(), b"\0" * 16, 32)  # same cost either way
+        if ok:
+            user.failed_sign_ins = 0
+            session.clear()
+            session["centre_user_id"] = user.id
+            audit.record("centre.signed_in", actor_id=user.id, partner_id=user.partner_id)
+            db.session.commit()
+            target = request.args.get("next", "")
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("centre.submissions")
+            return redirect(target)
+        db.session.commit()
+        form.password.errors = [_l("The email address or password is wrong, or the account is locked for 15 minutes after 5 wrong attempts")]
+    return render_template("centre/sign_in.html", form=form)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    session.clear()
+    return redirect(url_for("reporting.start"))
+
+
+@bp.get("/submissions")
+def submissions():
+    user = g.centre_user
+    if user is None:
+        return redirect(url_for("centre.sign_in", next=request.path))
+    reports = db.session.scalars(
+        sa.select(Report).where(Report.centre_partner_id == user.partner_id).order_by(Report.submitted_at.desc())
+    ).all()
+    from ..followup import STATUS_LABELS
+
+    return render_template("centre/submissions.html", user=user, reports=reports, status_labels=STATUS_LABELS)

@@ -1,0 +1,110 @@
+"""Follow-up with the receipt code: status, messages, more information."""
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from .. import audit, intake, vault
+from ..extensions import db, limiter
+from ..models import Message, MessageDirection, Report, ReportStatus
+from ..reporting.forms import ReceiptForm, text, _submit
+from ..reporting.uploads import UploadRejected, clean_upload
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput
+
+bp = Blueprint("followup", __name__, template_folder="templates", url_prefix="/follow-up")
+
+SESSION_MINUTES = 20
+STATUS_LABELS = {
+    ReportStatus.RECEIVED: _l("Received"),
+    ReportStatus.ROUTED: _l("With a partner organisation"),
+    ReportStatus.IN_PROGRESS: _l("Being handled"),
+    ReportStatus.CLOSED: _l("Closed"),
+}
+
+
+class ReplyForm(FlaskForm):
+    body = text(_l("Send a message or add information"), 5000, area=True, required=_l("Enter your message"),
+                hint=_l("Only the organisations handling your report can read it."))
+    file = FileField(_l("Add a file (optional)"), widget=GovFileInput(),
+                     description=_l("A photo, screenshot or PDF, smaller than 10 MB."))
+    submit = _submit(_l("Send"))
+
+
+def _opened() -> intake.OpenedReport | None:
+    """The report this browser unlocked with its receipt code, for a short while."""
+    held = session.get("followup")
+    if not held or held["until"] < time.time():
+        session.pop("followup", None)
+        return None
+    report = db.session.get(Report, held["report_id"])
+    if report is None:
+        return None
+    held["until"] = time.time() + SESSION_MINUTES * 60
+    session["followup"] = held
+    return intake.OpenedReport(report, base64.b64decode(held["key"]))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit("10 per 15 minutes;30 per day", methods=["POST"])
+def sign_in():
+    form = ReceiptForm()
+    if form.validate_on_submit():
+        opened = None if form.website.data else intake.open_with_receipt(form.code.data)
+        if opened is None:
+            # One answer for every failure: no way to tell a wrong code from a missing report.
+            form.code.errors = [_l("We could not find a report with that receipt code. Check the code and try again")]
+        else:
+            session["followup"] = {"report_id": opened.report.id, "until": time.time() + SESSION_MINUTES * 60,
+                                   "key": base64.b64encode(opened.data_key).decode()}
+            return redirect(url_for("followup.report"))
+    return render_template("followup/sign_in.html", form=form)
+
+
+def _messages(opened: intake.OpenedReport) -> list[dict]:
+    rows = db.session.scalars(sa.select(Message).where(Message.report_id == opened.report.id).order_by(Message.created_at, Message.id))
+    return [{"from_reporter": m.direction == MessageDirection.FROM_REPORTER, "at": m.created_at,
+             "body": vault.open_sealed(opened.data_key, m.sealed_body, table="message", row_id=m.id, field="body").decode()}
+            for m in rows]
+
+
+@bp.route("/report", methods=["GET", "POST"])
+def report():
+    opened = _opened()
+    if opened is None:
+        return redirect(url_for("followup.sign_in"))
+    form = ReplyForm()
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        evidence = None
+        if upload is not None and upload.filename:
+            try:
+                evidence = clean_upload(upload.filename, upload.read(10 * 1024 * 1024 + 1))
+            except UploadRejected as exc:
+                form.file.errors = [str(exc)]
+        if not form.file.errors:
+            message = Message(report_id=opened.report.id, direction=MessageDirection.FROM_REPORTER, sealed_body=b"")
+            db.session.add(message)
+            db.session.flush()
+            message.sealed_body = vault.seal(opened.data_key, form.body.data.encode(), table="message",
+                                             row_id=message.id, field="body")
+            if evidence is not None:
+                intake.add_attachment(opened.report, opened.data_key, evidence, message_id=message.id)
+            audit.record("report.reporter_message", report_id=opened.report.id)
+            db.session.commit()
+            return redirect(url_for("followup.report", sent=1))
+    return render_template("followup/report.html", form=form, report=opened.report,
+                           status=STATUS_LABELS[opened.report.status], messages=_messages(opened),
+                           sent=request.args.get("sent"))
+
+
+@bp.post("/sign-out")
+def sign_out():
+    session.pop("followup", None)
+    return redirect(url_for("reporting.start"))

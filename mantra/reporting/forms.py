@@ -1,0 +1,327 @@
+"""The question pages' forms, with messages in GOV.UK voice."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from ..models import IncidentKind, Strand
+
+YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
+YES_NO_NOT_SURE = YES_NO + [("not_sure", _l("Not sure"))]
+PREFER_NOT = ("prefer_not_to_say", _l("Prefer not to say"))
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value):
+    """NFC-normalise and drop control and bidi-override characters."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def text(label, max_length, *, hint=None, required=None, widget=None, area=False):
+    validators = [InputRequired(message=required)] if required else [Optional()]
+    validators.append(
+        Length(max=max_length, message=_l("%(label)s must be %(max)d characters or fewer", label=label, max=max_length))
+    )
+    field = TextAreaField if area else StringField
+    return field(label, description=hint, validators=validators, filters=[clean_text],
+                 widget=widget or (GovTextArea() if area else GovTextInput()))
+
+
+class ChoiceField(RadioField):
+    """Radios whose wrong-value message is friendly and never echoes input."""
+
+    def __init__(self, label, choices, required, **kw):
+        super().__init__(label, choices=choices, widget=GovRadioInput(),
+                         validators=[InputRequired(message=required)] if required else [Optional()], **kw)
+        self._required_message = required
+
+    def pre_validate(self, form):
+        if self.data is not None and self.data not in {c[0] for c in self.choices}:
+            raise ValidationError(self._required_message or _l("Select one of the options"))
+
+
+class ChoicesField(SelectMultipleField):
+    """Checkboxes, several answers allowed."""
+
+    def __init__(self, label, choices, required, **kw):
+        super().__init__(label, choices=choices, widget=GovCheckboxesInput(),
+                         validators=[InputRequired(message=required)], **kw)
+        self._required_message = required
+
+    def pre_validate(self, form):
+        allowed = {c[0] for c in self.choices}
+        if any(v not in allowed for v in self.data or []):
+            raise ValidationError(self._required_message)
+
+
+class ListField(SelectField):
+    """A select whose wrong-value message is friendly."""
+
+    def __init__(self, label, choices, required=None, **kw):
+        super().__init__(label, choices=choices, widget=GovSelect(),
+                         validators=[InputRequired(message=required)] if required else [Optional()], **kw)
+        self._required_message = required
+
+    def pre_validate(self, form):
+        if self.data and self.data not in {c[0] for c in self.choices}:
+            raise ValidationError(self._required_message or _l("Select one of the options"))
+
+
+def _submit(label=_l("Continue")):
+    return SubmitField(label, widget=GovSubmitInput())
+
+
+class WhoForm(FlaskForm):
+    who = ChoiceField(
+        _l("Who are you reporting as?"),
+        [
+            ("victim", _l("It happened to me")),
+            ("witness", _l("I saw it happen (a witness)")),
+            ("on_behalf", _l("I am reporting for someone else, with their knowledge")),
+            ("centre_staff", _l("I work at a third-party reporting centre")),
+        ],
+        _l("Select who you are reporting as"),
+    )
+    submit = _submit()
+
+
+KIND_LABELS = {
+    IncidentKind.VERBAL_ABUSE: _l("Verbal abuse or insults"),
+    IncidentKind.THREATS: _l("Threats"),
+    IncidentKind.PHYSICAL_ASSAULT: _l("Physical assault"),
+    IncidentKind.PROPERTY_DAMAGE: _l("Damage to property"),
+    IncidentKind.GRAFFITI: _l("Graffiti"),
+    IncidentKind.ONLINE_ABUSE: _l("Online abuse"),
+    IncidentKind.HARASSMENT: _l("Harassment over a period of time"),
+    IncidentKind.OTHER: _l("Something else"),
+}
+
+
+class WhatForm(FlaskForm):
+    kinds = ChoicesField(
+        _l("What happened?"),
+        [(k.value, label) for k, label in KIND_LABELS.items()],
+        _l("Select what happened"),
+        description=_l("Select all that apply."),
+    )
+    submit = _submit()
+
+
+STRAND_LABELS = {
+    Strand.RACE: _l("Race, ethnicity or nationality"),
+    Strand.RELIGION: _l("Religion or beliefs"),
+    Strand.SEXUAL_ORIENTATION: _l("Sexual orientation"),
+    Strand.DISABILITY: _l("Disability"),
+    Strand.TRANSGENDER: _l("Transgender identity"),
+    Strand.SEX_OR_GENDER: _l("Sex or gender"),
+    Strand.AGE: _l("Age"),
+    Strand.ALTERNATIVE_SUBCULTURE: _l("Alternative subculture (for example goth, punk or emo)"),
+    Strand.OTHER: _l("Something else"),
+    Strand.NOT_SURE: _l("Not sure"),
+}
+
+
+class WhyForm(FlaskForm):
+    strands = ChoicesField(
+        _l("Why do you think it happened?"),
+        [(s.value, label) for s, label in STRAND_LABELS.items()],
+        _l("Select why you think it happened, or select ‘Not sure’"),
+        description=_l("You do not need proof. Select everything that you, or anyone else, think played a part."),
+    )
+    submit = _submit()
+
+
+class WhenForm(FlaskForm):
+    day = StringField(_l("Day"), filters=[clean_text])
+    month = StringField(_l("Month"), filters=[clean_text])
+    year = StringField(_l("Year"), filters=[clean_text])
+    time_of_day = ChoiceField(
+        _l("What time of day was it?"),
+        [("morning", _l("Morning")), ("afternoon", _l("Afternoon")), ("evening", _l("Evening")),
+         ("night", _l("Night")), ("not_sure", _l("Not sure"))],
+        None,
+    )
+    still_happening = ChoiceField(_l("Is it still happening?"), YES_NO_NOT_SURE, _l("Select if it is still happening"))
+    submit = _submit()
+
+    def validate_month(self, field):
+        """Month and year are needed; the day is optional."""
+        day, month, year = self.day.data or "", field.data or "", self.year.data or ""
+        if not month or not year:
+            raise ValidationError(_l("Enter the month and year it happened, even if you are not sure of the day"))
+        try:
+            d = date(int(year), int(month), int(day) if day else 1)
+        except ValueError:
+            raise ValidationError(_l("Enter a real date, for example 27 3 2026, or just 3 2026")) from None
+        if d > date.today():
+            raise ValidationError(_l("The date must be today or in the past"))
+        if d.year < 1990:
+            raise ValidationError(_l("Enter a year after 1990"))
+
+    def incident_month(self) -> date:
+        return date(int(self.year.data), int(self.month.data), 1)
+
+
+class WhereForm(FlaskForm):
+    area = ListField(_l("Where did it happen?"), [], _l("Select where it happened"),
+                     description=_l("Choose the part of Oxford, ‘Online’, or ‘Outside Oxford’."))
+    place = text(_l("Where exactly? (optional)"), 500, area=True,
+                 hint=_l("For example a street, a bus route, a shop or a park. Only the organisations you agree to will see this."))
+    online_detail = text(_l("If it happened online: the website or app, and a link (optional)"), 500)
+    submit = _submit()
+
+
+class AccountForm(FlaskForm):
+    narrative = text(
+        _l("What happened, in your own words?"), 10000, area=True,
+        required=_l("Tell us what happened"), widget=GovCharacterCount(),
+        hint=_l("Include what was said or done, and anything that made you think it was because of who you are or who they thought you were."),
+    )
+    submit = _submit()
+
+
+class PersonForm(FlaskForm):
+    role = ChoiceField(
+        _l("Who is this person?"),
+        [("responsible", _l("Someone responsible")), ("witness", _l("A witness")), ("other", _l("Someone else involved"))],
+        _l("Select who this person is"),
+    )
+    description = text(_l("Describe them"), 2000, area=True, required=_l("Describe the person, or select ‘Continue’ to skip"),
+                       hint=_l("For example what they looked like, what they wore, a name or a vehicle, if you know it."))
+    add = SubmitField(_l("Add this person"), widget=GovSubmitInput())
+
+
+class EvidenceForm(FlaskForm):
+    file = FileField(
+        _l("Upload a file"),
+        description=_l("Photos (JPEG, PNG, GIF or WebP), screenshots or PDF documents. Each file must be smaller than 10 MB; up to 5 files."),
+        widget=GovFileInput(),
+    )
+    add = SubmitField(_l("Upload this file"), widget=GovSubmitInput())
+
+
+class SharingForm(FlaskForm):
+    consent_police = ChoiceField(
+        _l("Can we share your report with the police?"), YES_NO,
+        _l("Select yes if we can share your report with the police"),
+        description=_l("The police can investigate and record it as a crime. If you say no, the police will not see your report."),
+    )
+    consent_partners = ChoiceField(
+        _l("Can we share your report with other organisations that can help?"), YES_NO,
+        _l("Select yes if we can share your report with other organisations"),
+        description=_l("For example the council, your university, or a support service. We will show you exactly who before you send it."),
+    )
+    submit = _submit()
+
+
+class SituationForm(FlaskForm):
+    student = ChoiceField(
+        _l("Are you a student?"),
+        [("no", _l("No")), ("uni-oxford", _l("Yes, at the University of Oxford")),
+         ("oxford-brookes", _l("Yes, at Oxford Brookes University")), ("other", _l("Yes, somewhere else"))],
+        _l("Select if you are a student"),
+    )
+    council_tenant = ChoiceField(_l("Do you rent your home from the council?"), YES_NO_NOT_SURE,
+                                 _l("Select if you rent your home from the council"))
+    submit = _submit()
+
+
+UK_PHONE = re.compile(r"^(\+44\s?|0)[\d\s]{9,13}$")
+
+
+class ContactForm(FlaskForm):
+    may_contact = ChoiceField(_l("Can we contact you about your report?"), YES_NO,
+                              _l("Select yes if we can contact you"))
+    email = text(_l("Email address (optional)"), 254,
+                 hint=_l("We will only send a short message asking you to check your report; never what you wrote."))
+    phone = text(_l("Phone number (optional)"), 30, hint=_l("For international numbers include the country code"))
+    safe_times = text(_l("When is it safe to contact you? (optional)"), 500,
+                      hint=_l("For example: weekdays after 6pm, never leave a voicemail."))
+    language = text(_l("Which language would you like us to use? (optional)"), 100)
+    access_needs = text(_l("Do you have any access needs? (optional)"), 1000, area=True,
+                        hint=_l("For example British Sign Language, large print, or an interpreter."))
+    submit = _submit()
+
+    def validate_email(self, field):
+        if field.data:
+            try:
+                field.data = validate_email(field.data, check_deliverability=False).normalized
+            except EmailNotValidError:
+                raise ValidationError(_l("Enter an email address in the correct format, like name@example.com")) from None
+
+    def validate_phone(self, field):
+        if field.data and not (UK_PHONE.match(field.data) or re.fullmatch(r"\+[1-9][\d\s]{6,18}", field.data)):
+            raise ValidationError(_l("Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"))
+
+    def validate_may_contact(self, field):
+        if field.data == "yes" and not (self.email.data or self.phone.data):
+            raise ValidationError(_l("Enter an email address or phone number so we can contact you, or select no"))
+
+
+def _monitoring(label, options):
+    return ListField(label, [("", _l("Select an answer (optional)"))] + options + [PREFER_NOT])
+
+
+class AboutForm(FlaskForm):
+    name = text(_l("Your name (optional)"), 200, hint=_l("You can leave this blank to stay anonymous."))
+    age = _monitoring(_l("Age (optional)"), [(v, v) for v in ["Under 16", "16 to 24", "25 to 34", "35 to 44", "45 to 54", "55 to 64", "65 or over"]])
+    ethnicity = _monitoring(_l("Ethnic group (optional)"), [
+        ("asian", _l("Asian or Asian British")), ("black", _l("Black, Black British, Caribbean or African")),
+        ("mixed", _l("Mixed or multiple ethnic groups")), ("white", _l("White")), ("other", _l("Another ethnic group"))])
+    religion = _monitoring(_l("Religion or belief (optional)"), [
+        ("none", _l("No religion")), ("christian", _l("Christian")), ("muslim", _l("Muslim")), ("jewish", _l("Jewish")),
+        ("hindu", _l("Hindu")), ("sikh", _l("Sikh")), ("buddhist", _l("Buddhist")), ("other", _l("Another religion or belief"))])
+    sexual_orientation = _monitoring(_l("Sexual orientation (optional)"), [
+        ("straight", _l("Straight or heterosexual")), ("gay_lesbian", _l("Gay or lesbian")),
+        ("bisexual", _l("Bisexual")), ("other", _l("Another sexual orientation"))])
+    disability = _monitoring(_l("Do you consider yourself disabled? (optional)"), [("yes", _l("Yes")), ("no", _l("No"))])
+    trans = _monitoring(_l("Is your gender the same as the sex you were registered at birth? (optional)"),
+                        [("yes", _l("Yes")), ("no", _l("No"))])
+    submit = _submit()
+
+
+class CentreConsentForm(FlaskForm):
+    person_consented = ChoiceField(
+        _l("Has the person agreed to you making this report for them?"),
+        [("yes", _l("Yes, they agreed")), ("no", _l("No"))],
+        _l("Select yes if the person agreed to this report"),
+    )
+    submit = _submit()
+
+    def validate_person_consented(self, field):
+        if field.data == "no":
+            raise ValidationError(_l("You can only report for someone with their agreement. You can still report without their details, as a witness."))
+
+
+class SubmitReportForm(FlaskForm):
+    website = StringField(_l("Leave this field blank"), filters=[clean_text])  # honeypot
+    submit = _submit(_l("Send report"))
+
+
+class ReceiptForm(FlaskForm):
+    code = StringField(_l("Receipt code"), filters=[clean_text], widget=GovTextInput(),
+                       description=_l("20 numbers, for example 1234-5678-9012-3456-7890"),
+                       validators=[InputRequired(message=_l("Enter your receipt code"))])
+    website = StringField(_l("Leave this field blank"), filters=[clean_text])
+    submit = _submit()

@@ -1,0 +1,298 @@
+"""The question pages: one thing per page, answers kept sealed in a draft."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from .. import intake, rules
+from ..extensions import db, limiter
+from ..models import Area, Channel, IncidentKind, IncidentType, Partner, ReporterRole, Strand
+from . import bp, forms
+from .drafts import add_draft_file, discard_draft, list_draft_files, load_draft, load_draft_files, remove_draft_file, save_draft
+from .uploads import MAX_FILES, UploadRejected, clean_upload
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    form: type
+    fields: tuple[str, ...]
+    title: str | None = None  # pages with several questions have their own heading
+    applies: Callable[[dict], bool] = lambda answers: True
+    required: tuple[str, ...] = ()
+
+
+STEPS = [
+    Step("who", forms.WhoForm, ("who",), required=("who",)),
+    Step("centre-consent", forms.CentreConsentForm, ("person_consented",),
+         applies=lambda a: a.get("who") == "centre_staff", required=("person_consented",)),
+    Step("what", forms.WhatForm, ("kinds",), required=("kinds",)),
+    Step("why", forms.WhyForm, ("strands",), required=("strands",)),
+    Step("when", forms.WhenForm, ("day", "month", "year", "time_of_day", "still_happening"),
+         title=_l("When did it happen?"), required=("month", "year", "still_happening")),
+    Step("where", forms.WhereForm, ("area", "place", "online_detail"), required=("area",)),
+    Step("account", forms.AccountForm, ("narrative",), required=("narrative",)),
+    Step("people", forms.PersonForm, ()),
+    Step("evidence", forms.EvidenceForm, ()),
+    Step("sharing", forms.SharingForm, ("consent_police", "consent_partners"),
+         title=_l("Who can see your report"), required=("consent_police", "consent_partners")),
+    Step("situation", forms.SituationForm, ("student", "council_tenant"),
+         title=_l("About your situation"), required=("student", "council_tenant")),
+    Step("contact", forms.ContactForm, ("may_contact", "email", "phone", "safe_times", "language", "access_needs"),
+         title=_l("Contacting you"), required=("may_contact",)),
+    Step("about", forms.AboutForm, ("name", "age", "ethnicity", "religion", "sexual_orientation", "disability", "trans"),
+         title=_l("About you")),
+]
+BY_SLUG = {s.slug: s for s in STEPS}
+
+
+def centre_user():
+    """The signed-in reporting-centre member, if any (set by the centre blueprint)."""
+    return getattr(g, "centre_user", None)
+
+
+def _steps_for(answers: dict) -> list[Step]:
+    return [s for s in STEPS if s.applies(answers)]
+
+
+def first_incomplete(answers: dict) -> Step | None:
+    for step in _steps_for(answers):
+        if any(answers.get(f) in (None, "", []) for f in step.required):
+            return step
+    return None
+
+
+def _neighbours(step: Step, answers: dict) -> tuple[str, str]:
+    steps = _steps_for(answers)
+    i = next(i for i, s in enumerate(steps) if s.slug == step.slug)
+    back = url_for("reporting.question", step=steps[i - 1].slug) if i else url_for("reporting.start")
+    after = url_for("reporting.question", step=steps[i + 1].slug) if i + 1 < len(steps) else url_for("reporting.check")
+    return back, after
+
+
+def _areas() -> list[tuple[str, str]]:
+    return [(a.slug, a.name) for a in db.session.scalars(sa.select(Area).order_by(Area.kind, Area.sort_order))]
+
+
+def _who_choices(form):
+    if centre_user():  # centre staff report for the person in front of them
+        form.who.choices = [("centre_staff", _l("I work at this reporting centre and am reporting for someone"))]
+
+
+@bp.route("/report/<step>", methods=["GET", "POST"])
+def question(step: str):
+    spec = BY_SLUG.get(step)
+    answers = load_draft()
+    if spec is None or not spec.applies(answers):
+        abort(404)
+    missing = first_incomplete(answers)
+    if missing is not None and STEPS.index(missing) < STEPS.index(spec):
+        return redirect(url_for("reporting.question", step=missing.slug))
+    if spec.slug == "people":
+        return _people(spec, answers)
+    if spec.slug == "evidence":
+        return _evidence(spec, answers)
+
+    form = spec.form(data={f: answers.get(f) for f in spec.fields})
+    if spec.slug == "where":
+        form.area.choices = [("", _l("Select a place"))] + _areas()
+    if spec.slug == "who":
+        _who_choices(form)
+    if form.validate_on_submit():
+        if spec.slug == "who" and form.who.data == "centre_staff" and not centre_user():
+            return redirect(url_for("centre.sign_in", next=url_for("reporting.question", step="who")))
+        answers.update({f: getattr(form, f).data for f in spec.fields})
+        save_draft(answers)
+        return redirect(_next_url(spec, answers))
+    back, _ = _neighbours(spec, answers)
+    return render_template(f"reporting/{spec.slug if spec.slug == 'when' else 'question'}.html",
+                           form=form, step=spec, back=back)
+
+
+def _next_url(spec: Step, answers: dict) -> str:
+    if request.args.get("change") and first_incomplete(answers) is None:
+        return url_for("reporting.check")
+    return _neighbours(spec, answers)[1]
+
+
+def _people(spec: Step, answers: dict):
+    people = answers.setdefault("people", [])
+    form = spec.form()
+    if request.method == "POST":
+        if "remove" in request.form:
+            index = request.form.get("remove", type=int)
+            if index is not None and 0 <= index < len(people):
+                people.pop(index)
+                save_draft(answers)
+            return redirect(url_for("reporting.question", step="people"))
+        if "add" in request.form and form.validate():
+            people.append({"role": form.role.data, "description": form.description.data})
+            save_draft(answers)
+            return redirect(url_for("reporting.question", step="people"))
+        if "continue" in request.form:  # CSRFProtect has already checked the token
+            save_draft(answers)
+            return redirect(_next_url(spec, answers))
+    back, _ = _neighbours(spec, answers)
+    return render_template("reporting/people.html", form=form, people=people, step=spec, back=back,
+                           role_labels=dict(form.role.choices))
+
+
+def _evidence(spec: Step, answers: dict):
+    form = spec.form()
+    files = list_draft_files()
+    if request.method == "POST":
+        if "remove" in request.form:
+            remove_draft_file(request.form.get("remove", type=int) or 0)
+            return redirect(url_for("reporting.question", step="evidence"))
+        if "add" in request.form and form.validate():
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                form.file.errors = [_l("Select a file to upload")]
+            elif len(files) >= MAX_FILES:
+                form.file.errors = [_l("You can upload up to 5 files")]
+            else:
+                try:
+                    evidence = clean_upload(upload.filename, upload.read(forms_max_read()))
+                except UploadRejected as exc:
+                    form.file.errors = [str(exc)]
+                else:
+                    save_draft(answers)  # makes sure the draft and its key exist
+                    add_draft_file(evidence)
+                    return redirect(url_for("reporting.question", step="evidence"))
+        elif "continue" in request.form:
+            return redirect(_next_url(spec, answers))
+    back, _ = _neighbours(spec, answers)
+    return render_template("reporting/evidence.html", form=form, files=files, step=spec, back=back)
+
+
+def forms_max_read() -> int:
+    from .uploads import MAX_FILE_BYTES
+
+    return MAX_FILE_BYTES + 1  # one byte more, so an oversized file is noticed
+
+
+# --- check your answers, send, confirmation -----------------------------------
+
+
+def facets_from(answers: dict) -> dict:
+    kinds = [IncidentKind(k) for k in answers.get("kinds", [])]
+    crime_kinds = {IncidentKind.PHYSICAL_ASSAULT, IncidentKind.PROPERTY_DAMAGE, IncidentKind.THREATS, IncidentKind.GRAFFITI}
+    student_at = answers.get("student")
+    return {
+        "kinds": kinds,
+        "strands": [Strand(s) for s in answers.get("strands", [])],
+        "incident_type": IncidentType.CRIME if crime_kinds & set(kinds) else IncidentType.NOT_SURE,
+        "consent_police": answers.get("consent_police") == "yes",
+        "consent_partners": answers.get("consent_partners") == "yes",
+        "may_contact": answers.get("may_contact") == "yes",
+        "flag_student": student_at not in (None, "no"),
+        "student_at": student_at if student_at in ("uni-oxford", "oxford-brookes") else None,
+        "flag_council_tenant": answers.get("council_tenant") == "yes",
+        "flag_ongoing_risk": answers.get("still_happening") == "yes",
+    }
+
+
+def _rule_facets(facets: dict, area_slug: str | None) -> dict:
+    return {**facets, "kinds": [k.value for k in facets["kinds"]],
+            "strands": [s.value for s in facets["strands"]], "area": area_slug}
+
+
+def who_will_see(answers: dict) -> list[Partner]:
+    partners = rules.recipients(_rule_facets(facets_from(answers), answers.get("area")))
+    user = centre_user()
+    if user is not None and user.partner not in partners:
+        partners.insert(0, user.partner)
+    return partners
+
+
+@bp.route("/report/check", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def check():
+    answers = load_draft()
+    if not answers:
+        flash(_l("Your answers were cleared or have expired. Please start again."))
+        return redirect(url_for("reporting.start"))
+    missing = first_incomplete(answers)
+    if missing is not None:
+        return redirect(url_for("reporting.question", step=missing.slug))
+    form = forms.SubmitReportForm()
+    if form.validate_on_submit():
+        if form.website.data:
+            form.website.errors = [_l("Leave this field blank")]
+        else:
+            report, code = intake.store_report(_submission(answers))
+            discard_draft()
+            # Rendered here, not after a redirect, so the receipt code is never
+            # put in a cookie or a URL; refreshing cannot show it again.
+            return render_template("reporting/confirmation.html", reference=report.reference, code=code,
+                                   may_contact=answers.get("may_contact") == "yes")
+    return render_template("reporting/check.html", form=form, rows=summary_rows(answers),
+                           partners=who_will_see(answers), answers=answers)
+
+
+def _submission(answers: dict) -> intake.Submission:
+    facets = facets_from(answers)
+    area = db.session.scalar(sa.select(Area).where(Area.slug == answers.get("area")))
+    user = centre_user()
+    who = answers["who"]
+    role = {"victim": ReporterRole.VICTIM, "witness": ReporterRole.WITNESS,
+            "on_behalf": ReporterRole.ON_BEHALF, "centre_staff": ReporterRole.CENTRE_STAFF}[who]
+    channel = Channel.CENTRE if user else (Channel.ONLINE_ON_BEHALF if who == "on_behalf" else Channel.ONLINE_SELF)
+
+    contact_fields = ("may_contact", "email", "phone", "safe_times", "language", "access_needs", "name")
+    monitoring_fields = ("age", "ethnicity", "religion", "sexual_orientation", "disability", "trans")
+    return intake.Submission(
+        channel=channel,
+        reporter_role=role,
+        incident_month=date(int(answers["year"]), int(answers["month"]), 1),
+        area_id=area.id if area else None,
+        centre_partner_id=user.partner_id if user else None,
+        submitted_by_id=user.id if user else None,
+        account={k: answers.get(k) for k in ("day", "month", "year", "time_of_day", "still_happening",
+                                                 "place", "online_detail", "narrative", "people", "person_consented")},
+        contact={k: answers.get(k) for k in contact_fields},
+        monitoring={k: answers.get(k) for k in monitoring_fields},
+        evidence=load_draft_files(),
+        **facets,
+    )
+
+
+def summary_rows(answers: dict) -> list[dict]:
+    """Check-your-answers rows, built from each step's own form and choices."""
+    rows = []
+    for spec in _steps_for(answers):
+        change = url_for("reporting.question", step=spec.slug, change=1)
+        if spec.slug == "people":
+            people = answers.get("people") or []
+            value = "\n".join(f"{p['description']}" for p in people) or _l("None added")
+            rows.append({"key": _l("People involved"), "value": value, "href": change})
+            continue
+        if spec.slug == "evidence":
+            names = ", ".join(f["filename"] for f in list_draft_files()) or _l("None added")
+            rows.append({"key": _l("Files"), "value": names, "href": change})
+            continue
+        form = spec.form(formdata=None, data={f: answers.get(f) for f in spec.fields})
+        if spec.slug == "where":
+            form.area.choices = _areas()
+        if spec.slug == "when":
+            day = answers.get("day")
+            value = (f"{day}/" if day else "") + f"{answers.get('month')}/{answers.get('year')}"
+            rows.append({"key": _l("Date"), "value": value, "href": change})
+            fields = ("time_of_day", "still_happening")
+        else:
+            fields = spec.fields
+        for name in fields:
+            f = getattr(form, name)
+            value = answers.get(name)
+            choices = dict(f.choices) if getattr(f, "choices", None) else None
+            if isinstance(value, list):
+                value = "\n".join(str(choices.get(v, v)) for v in value)
+            elif choices is not None:
+                value = choices.get(value, value)
+            rows.append({"key": f.label.text.replace(" (optional)", ""), "value": value or _l("Not given"), "href": change})
+    return rows

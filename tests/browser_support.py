@@ -1,0 +1,1 @@
+"""Browser fixtures (live server, headless Chromium, axe-core)."""
