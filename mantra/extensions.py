@@ -1,4 +1,8 @@
 """Extension objects, created unbound; create_app() binds them."""
+import hashlib
+import hmac
+
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,6 +22,13 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
-# The address is read in memory to count requests; it is never stored with a
-# report or written to a log. Redis holds only a counter under a hashed key.
-limiter = Limiter(key_func=get_remote_address, in_memory_fallback_enabled=True)
+
+
+def hashed_client_key() -> str:
+    """Rate-limit key: a keyed hash of the client address, so Redis never
+    holds an address in clear. The address is read in memory only."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, get_remote_address().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+limiter = Limiter(key_func=hashed_client_key, in_memory_fallback_enabled=True)

@@ -20,7 +20,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import IncidentKind, Strand
 
@@ -39,7 +39,7 @@ def clean_text(value):
 
 
 def text(label, max_length, *, hint=None, required=None, widget=None, area=False):
-    validators = [InputRequired(message=required)] if required else [Optional()]
+    validators = [DataRequired(message=required)] if required else [Optional()]
     validators.append(
         Length(max=max_length, message=_l("%(label)s must be %(max)d characters or fewer", label=label, max=max_length))
     )

@@ -1,0 +1,57 @@
+"""Walking the public journey through the Flask test client, as a browser would."""
+from __future__ import annotations
+
+import re
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+ANSWERS = {
+    "who": {"who": "victim"},
+    "what": {"kinds": ["verbal_abuse", "threats"]},
+    "why": {"strands": ["race", "religion"]},
+    "when": {"day": "3", "month": "11", "year": "2026", "time_of_day": "evening", "still_happening": "no"},
+    "where": {"area": "cowley", "place": "the bus stop on Hollow Way"},
+    "account": {"narrative": "A man shouted abuse at me about my religion."},
+    "people": {"continue": "1"},
+    "evidence": {"continue": "1"},
+    "sharing": {"consent_police": "yes", "consent_partners": "yes"},
+    "situation": {"student": "no", "council_tenant": "no"},
+    "contact": {"may_contact": "no"},
+    "about": {},
+}
+
+
+def csrf(html: str) -> str:
+    return CSRF.search(html).group(1)
+
+
+def post(client, path: str, data: dict, **kw):
+    page = client.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+    return client.post(path, data={**data, "csrf_token": csrf(page.text)}, **kw)
+
+
+def errors(html: str) -> list[str]:
+    """The error messages shown beside fields."""
+    return [re.sub(r"<[^>]+>|\s+", " ", m).replace("Error:", "").strip()
+            for m in re.findall(r'class="govuk-error-message">(.*?)</p>', html, re.S)]
+
+
+def answer_all(client, **overrides):
+    """Answer every question; overrides replace a step's answers."""
+    for step, data in ANSWERS.items():
+        if step == "who" and overrides.get("who", data)["who"] == "centre_staff":
+            post(client, "/report/who", overrides["who"])
+            post(client, "/report/centre-consent", {"person_consented": "yes"})
+            continue
+        response = post(client, f"/report/{step}", overrides.get(step, data))
+        assert response.status_code == 302, (step, errors(response.text))
+
+
+def submit(client):
+    """Send the report from 'Check your answers'; returns (response, reference, receipt code)."""
+    response = post(client, "/report/check", {})
+    assert response.status_code == 200, response.status_code
+    reference = re.search(r"<strong>(HC-[A-Z0-9-]+)</strong>", response.text)
+    code = re.search(r'id="receipt-code">([\d-]+)<', response.text)
+    return response, reference and reference.group(1), code and code.group(1)

@@ -1,0 +1,286 @@
+"""The public reporting journey through the test client: every page, every error path."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from mantra import intake
+from mantra.extensions import db
+from mantra.models import Attachment, Channel, Draft, DraftFile, Report, ReporterRole, RoutingRule
+
+from .factories import make_partners
+from .journey import ANSWERS, answer_all, csrf, errors, post, submit
+
+
+@pytest.fixture
+def partners(app):
+    made, area = make_partners()
+    police = made["tvp-oxford"][0]
+    police.is_police = True
+    db.session.add(RoutingRule(name="police", priority=1, conditions={"consent_police": True}, partner_id=police.id))
+    db.session.commit()
+    return made
+
+
+def test_an_anonymous_victim_reports_and_gets_a_reference_and_receipt_code(client, partners):
+    answer_all(client)
+    check = client.get("/report/check")
+    assert "A man shouted abuse at me about my religion." in check.text
+    assert "Thames Valley Police" in check.text and "Victim Support" not in check.text
+    response, reference, code = submit(client)
+    assert reference and code and len(code) == 24
+    report = db.session.scalar(sa.select(Report).where(Report.reference == reference))
+    assert report.channel == Channel.ONLINE_SELF and report.reporter_role == ReporterRole.VICTIM
+    assert sorted(s.strand.value for s in report.strands) == ["race", "religion"]
+    assert report.consent_police and report.incident_month.month == 11
+    # The code opens what was typed; the code itself is in no cookie or header.
+    opened = intake.open_with_receipt(code)
+    assert opened.content("account")["narrative"] == "A man shouted abuse at me about my religion."
+    assert opened.content("contact")["name"] is None
+    assert code.replace("-", "") not in str(response.headers) and code not in str(client._cookies)
+    # The draft is gone: sending again cannot make a second report.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
+    again = client.post("/report/check", data={"csrf_token": csrf(client.get("/report/who").text)})
+    assert again.status_code == 302 and db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+
+
+def test_a_named_witness_gives_contact_details_that_are_sealed(client, partners):
+    answer_all(client, who={"who": "witness"}, contact={"may_contact": "yes", "email": "Sam@Example.org",
+               "phone": "07700 900982", "safe_times": "after 6pm", "language": "Urdu"},
+               about={"name": "Sam Witness", "ethnicity": "asian"})
+    _, reference, code = submit(client)
+    report = db.session.scalar(sa.select(Report).where(Report.reference == reference))
+    assert report.reporter_role == ReporterRole.WITNESS and report.may_contact
+    contact = intake.open_with_receipt(code).content("contact")
+    assert contact["name"] == "Sam Witness" and contact["email"] == "Sam@example.org"
+    assert intake.open_with_receipt(code).content("monitoring")["ethnicity"] == "asian"
+
+
+def test_reporting_for_someone_else_is_an_on_behalf_report(client, partners):
+    answer_all(client, who={"who": "on_behalf"})
+    _, reference, _ = submit(client)
+    report = db.session.scalar(sa.select(Report).where(Report.reference == reference))
+    assert report.channel == Channel.ONLINE_ON_BEHALF and report.reporter_role == ReporterRole.ON_BEHALF
+
+
+def test_without_police_consent_the_police_are_not_listed_and_not_chosen(client, partners):
+    answer_all(client, sharing={"consent_police": "no", "consent_partners": "no"})
+    check = client.get("/report/check")
+    assert "Thames Valley Police" not in check.text
+    assert "the police will not see it" in check.text and "Victim Support" in check.text
+
+
+@pytest.mark.parametrize("step, data, message", [
+    ("who", {}, "Select who you are reporting as"),
+    ("what", {}, "Select what happened"),
+    ("why", {}, "Select why you think it happened"),
+    ("when", {"still_happening": "no"}, "Enter the month and year it happened"),
+    ("where", {}, "Select where it happened"),
+    ("account", {"narrative": "   "}, "Tell us what happened"),
+    ("sharing", {"consent_police": "yes"}, "Select yes if we can share your report with other organisations"),
+    ("situation", {"student": "no"}, "Select if you rent your home from the council"),
+    ("contact", {}, "Select yes if we can contact you"),
+])
+def test_an_empty_required_answer_gets_a_clear_message_beside_the_field(client, partners, step, data, message):
+    steps = list(ANSWERS)
+    for earlier in steps[: steps.index(step)]:
+        post(client, f"/report/{earlier}", ANSWERS[earlier])
+    response = post(client, f"/report/{step}", data)
+    assert response.status_code == 200
+    assert any(message in e for e in errors(response.text)), errors(response.text)
+    assert "There is a problem" in response.text and response.text.count(message) >= 2  # summary and field
+    assert "<title>Error:" in response.text
+
+
+@pytest.mark.parametrize("step, data, message, kept", [
+    ("what", {"kinds": ["verbal_abuse", "<script>alert(1)</script>"]}, "Select what happened", None),
+    ("when", {"day": "31", "month": "2", "year": "2026", "still_happening": "no"}, "Enter a real date", "31"),
+    ("when", {"day": "1", "month": "1", "year": "2999", "still_happening": "no"}, "today or in the past", "2999"),
+    ("when", {"day": "x", "month": "January", "year": "26", "still_happening": "maybe"}, "Enter a real date", "January"),
+    ("account", {"narrative": "é" * 10001}, "10000 characters or fewer", "é" * 10001),
+    ("contact", {"may_contact": "yes", "email": "not-an-email"}, "Enter an email address in the correct format", "not-an-email"),
+    ("contact", {"may_contact": "yes", "phone": "call me"}, "Enter a phone number", "call me"),
+    ("contact", {"may_contact": "yes"}, "Enter an email address or phone number", None),
+])
+def test_bad_input_keeps_what_was_typed_and_never_500s(client, partners, step, data, message, kept):
+    steps = list(ANSWERS)
+    for earlier in steps[: steps.index(step)]:
+        post(client, f"/report/{earlier}", ANSWERS[earlier])
+    response = post(client, f"/report/{step}", data)
+    assert response.status_code == 200
+    assert any(message in e for e in errors(response.text)), errors(response.text)
+    if kept:
+        assert kept in response.text
+    assert "<script>alert(1)</script>" not in response.text
+
+
+def test_script_tags_and_odd_unicode_are_stored_as_text_and_shown_escaped(client, partners):
+    narrative = "<script>alert('x')</script> Zalgo z\u0335\u0301 RTL \u202eevil\u202c null\x00 emoji 🏳️‍🌈"
+    answer_all(client, account={"narrative": narrative})
+    check = client.get("/report/check")
+    assert "<script>alert" not in check.text and "&lt;script&gt;alert" in check.text
+    _, _, code = submit(client)
+    stored = intake.open_with_receipt(code).content("account")["narrative"]
+    assert "\x00" not in stored and "\u202e" not in stored and "🏳️‍🌈" in stored and "<script>" in stored
+
+
+def test_jumping_ahead_goes_back_to_the_first_unanswered_question(client, partners):
+    post(client, "/report/who", {"who": "victim"})
+    response = client.get("/report/account")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/report/what")
+    assert client.get("/report/nonsense").status_code == 404
+    assert client.get("/report/check").headers["Location"].endswith("/report/what")
+
+
+def test_change_links_return_to_check_your_answers(client, partners):
+    answer_all(client)
+    page = client.get("/report/where?change=1")
+    response = client.post("/report/where?change=1", data={"area": "headington" if False else "cowley",
+                                                            "place": "near the library", "csrf_token": csrf(page.text)})
+    assert response.headers["Location"].endswith("/report/check")
+    assert "near the library" in client.get("/report/check").text
+
+
+def test_people_involved_can_be_added_and_removed(client, partners):
+    for step in ["who", "what", "why", "when", "where", "account"]:
+        post(client, f"/report/{step}", ANSWERS[step])
+    post(client, "/report/people", {"role": "responsible", "description": "Tall, red jacket", "add": "1"})
+    post(client, "/report/people", {"role": "witness", "description": "A shop owner", "add": "1"})
+    page = client.get("/report/people")
+    assert "Tall, red jacket" in page.text and "A shop owner" in page.text
+    post(client, "/report/people", {"remove": "0"})
+    page = client.get("/report/people")
+    assert "Tall, red jacket" not in page.text and "A shop owner" in page.text
+    missing = post(client, "/report/people", {"role": "witness", "description": "", "add": "1"})
+    assert any("Describe the person" in e for e in errors(missing.text))
+
+
+def _png_with_gps() -> bytes:
+    image = Image.new("RGB", (40, 30), "red")
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (51.0, 45.0, 0.0), 3: "W", 4: (1.0, 15.0, 0.0)}  # GPS: Oxford
+    exif[0x010F] = "SecretPhoneMaker"
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def _upload(client, name: str, data: bytes):
+    page = client.get("/report/evidence")
+    return client.post("/report/evidence", data={"csrf_token": csrf(page.text), "add": "1",
+                                                 "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def _to_evidence(client):
+    for step in ["who", "what", "why", "when", "where", "account", "people"]:
+        post(client, f"/report/{step}", ANSWERS[step])
+
+
+def test_a_photo_is_stored_without_its_location_metadata(client, partners):
+    _to_evidence(client)
+    original = _png_with_gps()
+    assert b"SecretPhoneMaker" in original
+    response = _upload(client, "photo.jpg", original)
+    assert response.status_code == 302
+    assert "photo.jpg" in client.get("/report/evidence").text
+    # In the draft, sealed: nothing readable in the table.
+    assert b"SecretPhoneMaker" not in db.session.scalar(sa.select(DraftFile.sealed_body))
+    for step in ["evidence", "sharing", "situation", "contact", "about"]:
+        post(client, f"/report/{step}", ANSWERS[step])
+    _, _, code = submit(client)
+    opened = intake.open_with_receipt(code)
+    attachment = db.session.scalar(sa.select(Attachment))
+    from mantra import vault
+
+    body = vault.open_sealed(opened.data_key, attachment.sealed_body, table="attachment", row_id=attachment.id, field="body")
+    assert b"SecretPhoneMaker" not in body and Image.open(io.BytesIO(body)).getexif().get(0x8825) is None
+    assert Image.open(io.BytesIO(body)).size == (40, 30)
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("script.png", b"#!/bin/sh\nrm -rf /\n<script>alert(1)</script>", "must be a JPEG, PNG, GIF, WebP or PDF"),
+    ("page.html.pdf", b"<html><script>alert(1)</script></html>", "must be a JPEG, PNG, GIF, WebP or PDF"),
+    ("polyglot.pdf", b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\n%%EOF\n", "contains scripts"),
+    ("html-polyglot.pdf", b"%PDF-1.4\n<html><body><script>alert(1)</script></body></html>\n%%EOF", "contains scripts"),
+    ("truncated.pdf", b"%PDF-1.4\n1 0 obj\n", "damaged or incomplete"),
+    ("empty.png", b"", "The selected file is empty"),
+    ("svg.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "must be a JPEG"),
+])
+def test_disguised_or_dangerous_uploads_are_refused_beside_the_field(client, partners, name, data, message):
+    _to_evidence(client)
+    response = _upload(client, name, data)
+    assert response.status_code == 200
+    assert any(message in e for e in errors(response.text)), errors(response.text)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftFile)) == 0
+
+
+def test_a_file_over_10_mb_gets_a_message_and_an_oversized_request_a_plain_413(client, partners, app):
+    _to_evidence(client)
+    response = _upload(client, "big.jpg", b"\xff\xd8" + b"0" * (10 * 1024 * 1024 + 10))
+    assert any("smaller than 10 MB" in e for e in errors(response.text))
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    huge = _upload(client, "huge.jpg", b"0" * (2 * 1024 * 1024))
+    assert huge.status_code == 413 and "too large" in huge.text
+
+
+def test_a_draft_is_sealed_on_the_server_and_the_cookie_holds_no_answer(client, partners):
+    post(client, "/report/who", {"who": "victim"})
+    post(client, "/report/what", {"kinds": ["graffiti"]})
+    post(client, "/report/why", {"strands": ["disability"]})
+    draft = db.session.scalar(sa.select(Draft))
+    assert b"graffiti" not in draft.sealed_answers and b"disability" not in draft.sealed_answers
+    cookie = client.get_cookie("mantra_session")
+    assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+    import base64
+    import zlib
+
+    payload = cookie.value.split(".")[0 if not cookie.value.startswith(".") else 1]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    raw = zlib.decompress(raw) if cookie.value.startswith(".") else raw
+    assert b"graffiti" not in raw and b"disability" not in raw and b"victim" not in raw
+
+
+def test_exit_this_page_deletes_the_draft_and_leaves_for_a_neutral_site(client, partners, app):
+    _to_evidence(client)
+    _upload(client, "photo.jpg", _png_with_gps())
+    response = client.get("/exit")
+    assert response.status_code == 302 and response.headers["Location"] == app.config["NEUTRAL_EXIT_URL"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftFile)) == 0
+    assert client.get("/report/what").headers["Location"].endswith("/report/who")
+
+
+def test_an_expired_draft_is_forgotten_and_purged(client, partners):
+    from datetime import timedelta
+
+    from mantra.models import utcnow
+
+    post(client, "/report/who", {"who": "victim"})
+    db.session.execute(sa.update(Draft).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    assert client.get("/report/what").headers["Location"].endswith("/report/who")
+    post(client, "/report/who", {"who": "witness"})  # a new draft; the expired one is purged
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 1
+
+
+def test_the_honeypot_stops_a_bot_without_losing_a_persons_answers(client, partners):
+    answer_all(client)
+    response = post(client, "/report/check", {"website": "http://spam.example"})
+    assert response.status_code == 200 and "Leave this field blank" in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
+    _, reference, _ = submit(client)
+    assert reference
+
+
+def test_with_redis_down_the_person_still_gets_their_reference_and_receipt(client, partners, app):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.config["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:1/0"
+    answer_all(client)
+    _, reference, code = submit(client)
+    assert reference and code
+    assert db.session.scalar(sa.select(Report.status).where(Report.reference == reference)).value == "received"
