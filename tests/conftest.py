@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from redis import Redis
 
@@ -124,8 +126,22 @@ def any_app(request, key_files, tmp_path, redis_conn):
     yield from _app_fixture(url, key_files, tmp_path, redis_conn)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production, even though
+    the test itself holds one open (else `g` and the session leak between requests)."""
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            db.session.expire_all()  # the test's own view sees what the request wrote
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

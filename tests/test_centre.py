@@ -1,0 +1,89 @@
+"""Third-party reporting centres: sign in, report for someone with consent, see own reports."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from mantra import intake, vault
+from mantra.extensions import db
+from mantra.models import Channel, RecipientKind, Report, ReportKey, StaffRole
+
+from .factories import make_partners, make_user
+from .journey import answer_all, errors, post, submit
+
+PASSWORD = "library centre password"
+
+
+def _centre_staff(app):
+    partners, _ = make_partners()
+    centre, centre_key = partners["centre-library"]
+    user = make_user(centre, "fatima@library.example", PASSWORD, StaffRole.CENTRE)
+    return partners, centre, centre_key, user
+
+
+def test_centre_staff_report_for_someone_with_consent_sealed_to_the_centre(client, app):
+    partners, centre, centre_key, user = _centre_staff(app)
+    signed_in = post(client, "/centre/sign-in", {"email": "Fatima@Library.example", "password": PASSWORD})
+    assert signed_in.status_code == 302
+    answer_all(client, who={"who": "centre_staff"})
+    check = client.get("/report/check")
+    assert "Central Library centre" in check.text
+    _, reference, code = submit(client)
+    report = db.session.scalar(sa.select(Report).where(Report.reference == reference))
+    assert report.channel == Channel.CENTRE and report.centre_partner_id == centre.id
+    assert report.submitted_by_id == user.id
+    wrap = db.session.scalar(sa.select(ReportKey.wrap).where(ReportKey.report_id == report.id,
+                                                             ReportKey.recipient == RecipientKind.PARTNER))
+    data_key = vault.unwrap(wrap, centre_key, intake.report_key_info(report.id, RecipientKind.PARTNER, centre.id))
+    assert data_key == intake.open_with_receipt(code).data_key
+    assert intake.open_with_receipt(code).content("account")["person_consented"] == "yes"
+    listing = client.get("/centre/submissions")
+    assert reference in listing.text
+
+
+def test_centre_staff_cannot_report_for_someone_who_did_not_agree(client, app):
+    _centre_staff(app)
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    post(client, "/report/who", {"who": "centre_staff"})
+    response = post(client, "/report/centre-consent", {"person_consented": "no"})
+    assert any("only report for someone with their agreement" in e for e in errors(response.text))
+
+
+def test_a_centre_sees_only_its_own_submissions(client, app):
+    partners, centre, _, _ = _centre_staff(app)
+    other_centre = partners["centre-library"][0]
+    from mantra import accounts
+    from mantra.models import PartnerKind
+
+    east, _ = accounts.create_partner("centre-east", "East Oxford centre", PartnerKind.CENTRE)
+    db.session.commit()
+    from .factories import marked_submission
+
+    theirs, _ = intake.store_report(marked_submission("EAST", None, east.id))
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    assert theirs.reference not in client.get("/centre/submissions").text
+    assert other_centre.id == centre.id
+
+
+def test_wrong_passwords_lock_the_account_and_the_message_never_says_which_was_wrong(client, app):
+    _centre_staff(app)
+    for _ in range(5):
+        response = post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": "wrong"})
+        assert response.status_code == 200
+    locked = post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    assert locked.status_code == 200 and "locked for 15 minutes" in locked.text
+    unknown = post(client, "/centre/sign-in", {"email": "nobody@example.org", "password": PASSWORD})
+    assert errors(unknown.text) == errors(locked.text)
+
+
+def test_agency_staff_cannot_use_the_centre_sign_in(client, app):
+    partners, _ = make_partners()
+    make_user(partners["tvp-oxford"][0], "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    response = post(client, "/centre/sign-in", {"email": "officer@tvp.example", "password": PASSWORD})
+    assert response.status_code == 200
+    assert client.get("/centre/submissions").status_code == 302
+
+
+def test_a_member_of_the_public_choosing_centre_staff_is_asked_to_sign_in(client, app):
+    make_partners()
+    response = post(client, "/report/who", {"who": "centre_staff"})
+    assert "/centre/sign-in" in response.headers["Location"]

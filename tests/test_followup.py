@@ -1,0 +1,99 @@
+"""Follow-up with the receipt code: status, two-way messages, no enumeration."""
+from __future__ import annotations
+
+import io
+import time
+
+import sqlalchemy as sa
+
+from mantra import vault
+from mantra.extensions import db
+from mantra.models import Attachment, Message, MessageDirection, Report, ReportStatus
+
+from .factories import make_partners
+from .journey import answer_all, errors, post, submit
+from .test_reporting import _png_with_gps
+
+NOT_FOUND = "We could not find a report with that receipt code"
+
+
+def _reported(client):
+    make_partners()
+    answer_all(client)
+    _, reference, code = submit(client)
+    return reference, code
+
+
+def test_the_receipt_code_shows_status_and_a_message_thread_both_ways(client, app):
+    reference, code = _reported(client)
+    response = post(client, "/follow-up/", {"code": code.replace("-", " ")})
+    assert response.status_code == 302 and "/follow-up/report" == response.headers["Location"]
+    page = client.get("/follow-up/report")
+    assert reference in page.text and "Received" in page.text and "There are no messages yet" in page.text
+
+    # A partner's message (sealed with the report's key, as the triage workspace will) appears.
+    report = db.session.scalar(sa.select(Report))
+    from mantra import intake
+
+    key = intake.open_with_receipt(code).data_key
+    staff = Message(report_id=report.id, direction=MessageDirection.TO_REPORTER, sealed_body=b"")
+    db.session.add(staff)
+    db.session.flush()
+    staff.sealed_body = vault.seal(key, b"We have read your report. Can we call you?", table="message",
+                                   row_id=staff.id, field="body")
+    report.status = ReportStatus.IN_PROGRESS
+    db.session.commit()
+    page = client.get("/follow-up/report")
+    assert "We have read your report. Can we call you?" in page.text and "Being handled" in page.text
+
+    page = client.get("/follow-up/report")
+    from .journey import csrf
+
+    reply = client.post("/follow-up/report", data={"csrf_token": csrf(page.text), "body": "Yes, after 6pm please.",
+                                                   "file": (io.BytesIO(_png_with_gps()), "second.jpg")},
+                        content_type="multipart/form-data")
+    assert reply.status_code == 302
+    page = client.get(reply.headers["Location"])
+    assert "Yes, after 6pm please." in page.text and "Your message has been sent" in page.text
+    sealed = db.session.scalar(sa.select(Message.sealed_body).where(Message.direction == MessageDirection.FROM_REPORTER))
+    assert b"6pm" not in sealed
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment).where(Attachment.message_id.is_not(None))) == 1
+
+
+def test_an_empty_reply_gets_a_message_and_keeps_nothing(client):
+    _, code = _reported(client)
+    post(client, "/follow-up/", {"code": code})
+    response = post(client, "/follow-up/report", {"body": "  "})
+    assert any("Enter your message" in e for e in errors(response.text))
+
+
+def test_wrong_malformed_and_real_codes_cannot_be_told_apart_except_by_success(client):
+    _, code = _reported(client)
+    wrong = code[:-1] + ("1" if code[-1] != "1" else "2")
+    timings = {}
+    for label, attempt in [("wrong", wrong), ("malformed", "12-34"), ("letters", "<script>x</script>")]:
+        start = time.perf_counter()
+        response = post(client, "/follow-up/", {"code": attempt})
+        timings[label] = time.perf_counter() - start
+        assert response.status_code == 200 and errors(response.text) == [NOT_FOUND + ". Check the code and try again"]
+        assert "<script>x</script>" not in response.text
+    # Each well-formed or malformed attempt pays the same Argon2id cost (no fast path for garbage).
+    assert min(timings.values()) > 0.01
+
+
+def test_guessing_is_rate_limited(client):
+    _reported(client)
+    statuses = [post(client, "/follow-up/", {"code": "0000-0000-0000-0000-0000"}).status_code for _ in range(11)]
+    assert statuses[:10] == [200] * 10 and statuses[10] == 429
+    assert "Too many attempts" in post(client, "/follow-up/", {"code": "1"}).text
+
+
+def test_without_a_code_the_report_page_sends_you_to_enter_one(client):
+    _, code = _reported(client)
+    assert client.get("/follow-up/report").headers["Location"].endswith("/follow-up/")
+    post(client, "/follow-up/", {"code": code})
+    from .journey import csrf
+
+    page = client.get("/follow-up/report")
+    client.post("/follow-up/sign-out", data={"csrf_token": csrf(page.text)})
+    assert client.get("/follow-up/report").status_code == 302

@@ -1,0 +1,72 @@
+"""The security baseline every page keeps (DESIGN section 8)."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from .factories import make_partners
+from .journey import post
+
+PAGES = ["/", "/privacy", "/accessibility", "/staying-safe-online", "/report/who", "/follow-up/", "/centre/sign-in"]
+
+
+@pytest.mark.parametrize("path", PAGES + ["/no-such-page"])
+def test_every_page_sends_the_security_headers(client, path):
+    make_partners()
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert "default-src 'self'" in csp and "http" not in csp
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "<script>" not in response.text and "style=" not in response.text
+
+
+def test_session_cookie_is_secure_httponly_and_samesite(client):
+    make_partners()
+    post(client, "/report/who", {"who": "victim"})
+    cookie = client.get_cookie("mantra_session")
+    assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_a_form_without_its_csrf_token_gets_a_plain_400(client):
+    make_partners()
+    response = client.post("/report/who", data={"who": "victim"})
+    assert response.status_code == 400 and "open for too long" in response.text
+    assert "Exit this page" in response.text
+
+
+def test_not_found_and_wrong_method_get_plain_english_pages(client):
+    assert "Page not found" in client.get("/nowhere").text
+    assert client.delete("/").status_code == 405 and "Page not found" in client.delete("/").text
+
+
+def test_an_unexpected_error_gets_a_calm_500_and_the_log_has_no_content(app, caplog):
+    from flask import request
+
+    @app.post("/boom-for-test")
+    def boom():
+        raise RuntimeError("narrative: " + request.form["narrative"])
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = app.test_client().post("/boom-for-test", data={"narrative": "SECRETCONTENT"})
+    assert response.status_code == 500 and "your report is safe" in response.text
+    assert "SECRETCONTENT" not in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_no_ip_address_or_user_agent_is_logged(client, caplog):
+    make_partners()
+    caplog.set_level(logging.DEBUG)
+    client.get("/", environ_base={"REMOTE_ADDR": "203.0.113.77"}, headers={"User-Agent": "UniqueAgent/9.9"})
+    post(client, "/follow-up/", {"code": "1234"})
+    assert "203.0.113.77" not in caplog.text and "UniqueAgent" not in caplog.text
+
+
+def test_the_rate_limiter_stores_no_address_in_redis(client, redis_conn):
+    make_partners()
+    for _ in range(2):
+        post(client, "/follow-up/", {"code": "1"})
+    keys = b" ".join(redis_conn.keys("*"))
+    assert keys and b"127.0.0.1" not in keys
