@@ -30,7 +30,11 @@ mantra/static/css/mantra.css: package-lock.json mantra/static/scss/mantra.scss
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js mantra/static/govuk/
 	mkdir -p mantra/static/govuk/assets && cp -r node_modules/govuk-frontend/dist/govuk/assets/images mantra/static/govuk/assets/
 
-assets: mantra/static/css/mantra.css
+TRANSLATIONS := $(patsubst %.po,%.mo,$(wildcard mantra/translations/*/LC_MESSAGES/messages.po))
+%.mo: %.po $(VENV)/.stamp
+	$(VENV)/bin/pybabel compile -f -i $< -o $@
+
+assets: mantra/static/css/mantra.css $(TRANSLATIONS)
 
 setup: $(VENV)/.stamp assets services
 
