@@ -69,6 +69,7 @@ def load(instance_path: str) -> dict:
         "PARTNERSHIP_NAME": os.environ.get(
             "MANTRA_PARTNERSHIP_NAME", "Oxford Community Safety Partnership"
         ),
+        "TRUSTED_PROXIES": int(os.environ.get("MANTRA_TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
