@@ -26,6 +26,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             PrefixLoader(
                 {
                     "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    # The library under another name, for the few templates we wrap.
+                    "govuk_frontend_original": PackageLoader("govuk_frontend_jinja"),
                     "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
                 }
             ),

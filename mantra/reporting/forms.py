@@ -253,6 +253,11 @@ UK_PHONE = re.compile(r"^(\+44\s?|0)[\d\s]{9,13}$")
 class ContactForm(FlaskForm):
     may_contact = ChoiceField(_l("Can we contact you about your report?"), YES_NO,
                               _l("Select yes if we can contact you"))
+    methods = SelectMultipleField(
+        _l("How can we contact you? (optional)"),
+        choices=[("email", _l("Email")), ("phone", _l("Phone call")), ("text", _l("Text message"))],
+        widget=GovCheckboxesInput(), validators=[Optional()],
+    )
     email = text(_l("Email address (optional)"), 254,
                  hint=_l("We will only send a short message asking you to check your report; never what you wrote."))
     phone = text(_l("Phone number (optional)"), 30, hint=_l("For international numbers include the country code"))
@@ -278,6 +283,15 @@ class ContactForm(FlaskForm):
         if field.data == "yes" and not (self.email.data or self.phone.data):
             raise ValidationError(_l("Enter an email address or phone number so we can contact you, or select no"))
 
+    def validate_methods(self, field):
+        allowed = {c[0] for c in field.choices}
+        if any(m not in allowed for m in field.data or []):
+            raise ValidationError(_l("Select how we can contact you"))
+        if "email" in (field.data or []) and not self.email.data:
+            raise ValidationError(_l("Enter an email address, or do not select email"))
+        if {"phone", "text"} & set(field.data or []) and not self.phone.data:
+            raise ValidationError(_l("Enter a phone number, or do not select phone call or text message"))
+
 
 def _monitoring(label, options):
     return ListField(label, [("", _l("Select an answer (optional)"))] + options + [PREFER_NOT])
@@ -285,7 +299,9 @@ def _monitoring(label, options):
 
 class AboutForm(FlaskForm):
     name = text(_l("Your name (optional)"), 200, hint=_l("You can leave this blank to stay anonymous."))
-    age = _monitoring(_l("Age (optional)"), [(v, v) for v in ["Under 16", "16 to 24", "25 to 34", "35 to 44", "45 to 54", "55 to 64", "65 or over"]])
+    age = _monitoring(_l("Age (optional)"), [
+        ("under_16", _l("Under 16")), ("16_24", _l("16 to 24")), ("25_34", _l("25 to 34")), ("35_44", _l("35 to 44")),
+        ("45_54", _l("45 to 54")), ("55_64", _l("55 to 64")), ("65_plus", _l("65 or over"))])
     ethnicity = _monitoring(_l("Ethnic group (optional)"), [
         ("asian", _l("Asian or Asian British")), ("black", _l("Black, Black British, Caribbean or African")),
         ("mixed", _l("Mixed or multiple ethnic groups")), ("white", _l("White")), ("other", _l("Another ethnic group"))])

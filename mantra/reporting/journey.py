@@ -1,6 +1,7 @@
 """The question pages: one thing per page, answers kept sealed in a draft."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
@@ -43,7 +44,7 @@ STEPS = [
          title=_l("Who can see your report"), required=("consent_police", "consent_partners")),
     Step("situation", forms.SituationForm, ("student", "council_tenant"),
          title=_l("About your situation"), required=("student", "council_tenant")),
-    Step("contact", forms.ContactForm, ("may_contact", "email", "phone", "safe_times", "language", "access_needs"),
+    Step("contact", forms.ContactForm, ("may_contact", "methods", "email", "phone", "safe_times", "language", "access_needs"),
          title=_l("Contacting you"), required=("may_contact",)),
     Step("about", forms.AboutForm, ("name", "age", "ethnicity", "religion", "sexual_orientation", "disability", "trans"),
          title=_l("About you")),
@@ -244,7 +245,7 @@ def _submission(answers: dict) -> intake.Submission:
             "on_behalf": ReporterRole.ON_BEHALF, "centre_staff": ReporterRole.CENTRE_STAFF}[who]
     channel = Channel.CENTRE if user else (Channel.ONLINE_ON_BEHALF if who == "on_behalf" else Channel.ONLINE_SELF)
 
-    contact_fields = ("may_contact", "email", "phone", "safe_times", "language", "access_needs", "name")
+    contact_fields = ("may_contact", "methods", "email", "phone", "safe_times", "language", "access_needs", "name")
     monitoring_fields = ("age", "ethnicity", "religion", "sexual_orientation", "disability", "trans")
     return intake.Submission(
         channel=channel,
@@ -294,5 +295,6 @@ def summary_rows(answers: dict) -> list[dict]:
                 value = "\n".join(str(choices.get(v, v)) for v in value)
             elif choices is not None:
                 value = choices.get(value, value)
-            rows.append({"key": f.label.text.replace(" (optional)", ""), "value": value or _l("Not given"), "href": change})
+            key = re.sub(r"\s*\([^)]*\)$", "", str(f.label.text))  # drop "(optional)" in any language
+            rows.append({"key": key, "value": value or _l("Not given"), "href": change})
     return rows
