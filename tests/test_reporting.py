@@ -107,7 +107,7 @@ def test_an_empty_required_answer_gets_a_clear_message_beside_the_field(client, 
     ("contact", {"may_contact": "yes"}, "Enter an email address or phone number", None),
     ("contact", {"may_contact": "yes", "methods": ["email"], "phone": "07700 900982"},
      "Enter an email address, or do not select email", "07700 900982"),
-    ("contact", {"may_contact": "yes", "methods": ["pigeon"], "email": "a@b.org"}, "Select how we can contact you", None),
+    ("contact", {"may_contact": "yes", "methods": ["pigeon"], "email": "a@b.org"}, "Select from the options shown", None),
 ])
 def test_bad_input_keeps_what_was_typed_and_never_500s(client, partners, step, data, message, kept):
     steps = list(ANSWERS)

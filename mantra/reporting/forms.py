@@ -66,13 +66,13 @@ class ChoicesField(SelectMultipleField):
 
     def __init__(self, label, choices, required, **kw):
         super().__init__(label, choices=choices, widget=GovCheckboxesInput(),
-                         validators=[InputRequired(message=required)], **kw)
+                         validators=[InputRequired(message=required)] if required else [Optional()], **kw)
         self._required_message = required
 
     def pre_validate(self, form):
         allowed = {c[0] for c in self.choices}
         if any(v not in allowed for v in self.data or []):
-            raise ValidationError(self._required_message)
+            raise ValidationError(self._required_message or _l("Select from the options shown"))
 
 
 class ListField(SelectField):
@@ -253,10 +253,10 @@ UK_PHONE = re.compile(r"^(\+44\s?|0)[\d\s]{9,13}$")
 class ContactForm(FlaskForm):
     may_contact = ChoiceField(_l("Can we contact you about your report?"), YES_NO,
                               _l("Select yes if we can contact you"))
-    methods = SelectMultipleField(
+    methods = ChoicesField(
         _l("How can we contact you? (optional)"),
-        choices=[("email", _l("Email")), ("phone", _l("Phone call")), ("text", _l("Text message"))],
-        widget=GovCheckboxesInput(), validators=[Optional()],
+        [("email", _l("Email")), ("phone", _l("Phone call")), ("text", _l("Text message"))],
+        None,
     )
     email = text(_l("Email address (optional)"), 254,
                  hint=_l("We will only send a short message asking you to check your report; never what you wrote."))
@@ -284,9 +284,6 @@ class ContactForm(FlaskForm):
             raise ValidationError(_l("Enter an email address or phone number so we can contact you, or select no"))
 
     def validate_methods(self, field):
-        allowed = {c[0] for c in field.choices}
-        if any(m not in allowed for m in field.data or []):
-            raise ValidationError(_l("Select how we can contact you"))
         if "email" in (field.data or []) and not self.email.data:
             raise ValidationError(_l("Enter an email address, or do not select email"))
         if {"phone", "text"} & set(field.data or []) and not self.phone.data:
