@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,18 +35,25 @@ def key_files(tmp_path_factory) -> dict:
     return {"folder": folder, **made}
 
 
-@pytest.fixture(scope="session")
-def pg_database_url():
-    """A fresh PostgreSQL database for this test run, dropped at the end."""
+@contextmanager
+def temporary_pg_database(server_url: str = PG_SERVER_URL):
+    """A fresh PostgreSQL database on the server, dropped afterwards."""
     name = f"mantra_test_{uuid.uuid4().hex[:10]}"
-    server = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(PG_SERVER_URL).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with server.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
+    try:
+        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    with temporary_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
