@@ -37,6 +37,13 @@ def errors(html: str) -> list[str]:
             for m in re.findall(r'class="govuk-error-message">(.*?)</p>', html, re.S)]
 
 
+def answer_until(client, step: str):
+    """Answer every question before `step` with the usual answers."""
+    steps = list(ANSWERS)
+    for earlier in steps[: steps.index(step)]:
+        post(client, f"/report/{earlier}", ANSWERS[earlier])
+
+
 def answer_all(client, **overrides):
     """Answer every question; overrides replace a step's answers."""
     for step, data in ANSWERS.items():

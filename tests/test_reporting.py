@@ -13,7 +13,7 @@ from mantra.extensions import db
 from mantra.models import Attachment, Channel, Draft, DraftFile, Report, ReporterRole, RoutingRule
 
 from .factories import make_partners
-from .journey import ANSWERS, answer_all, csrf, errors, post, submit
+from .journey import ANSWERS, answer_all, answer_until, csrf, errors, post, submit
 
 
 @pytest.fixture
@@ -86,9 +86,7 @@ def test_without_police_consent_the_police_are_not_listed_and_not_chosen(client,
     ("contact", {}, "Select yes if we can contact you"),
 ])
 def test_an_empty_required_answer_gets_a_clear_message_beside_the_field(client, partners, step, data, message):
-    steps = list(ANSWERS)
-    for earlier in steps[: steps.index(step)]:
-        post(client, f"/report/{earlier}", ANSWERS[earlier])
+    answer_until(client, step)
     response = post(client, f"/report/{step}", data)
     assert response.status_code == 200
     assert any(message in e for e in errors(response.text)), errors(response.text)
@@ -110,9 +108,7 @@ def test_an_empty_required_answer_gets_a_clear_message_beside_the_field(client, 
     ("contact", {"may_contact": "yes", "methods": ["pigeon"], "email": "a@b.org"}, "Select from the options shown", None),
 ])
 def test_bad_input_keeps_what_was_typed_and_never_500s(client, partners, step, data, message, kept):
-    steps = list(ANSWERS)
-    for earlier in steps[: steps.index(step)]:
-        post(client, f"/report/{earlier}", ANSWERS[earlier])
+    answer_until(client, step)
     response = post(client, f"/report/{step}", data)
     assert response.status_code == 200
     assert any(message in e for e in errors(response.text)), errors(response.text)
@@ -149,8 +145,7 @@ def test_change_links_return_to_check_your_answers(client, partners):
 
 
 def test_people_involved_can_be_added_and_removed(client, partners):
-    for step in ["who", "what", "why", "when", "where", "account"]:
-        post(client, f"/report/{step}", ANSWERS[step])
+    answer_until(client, "people")
     post(client, "/report/people", {"role": "responsible", "description": "Tall, red jacket", "add": "1"})
     post(client, "/report/people", {"role": "witness", "description": "A shop owner", "add": "1"})
     page = client.get("/report/people")
@@ -180,8 +175,7 @@ def _upload(client, name: str, data: bytes):
 
 
 def _to_evidence(client):
-    for step in ["who", "what", "why", "when", "where", "account", "people"]:
-        post(client, f"/report/{step}", ANSWERS[step])
+    answer_until(client, "evidence")
 
 
 def test_a_photo_is_stored_without_its_location_metadata(client, partners):

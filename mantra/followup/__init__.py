@@ -13,7 +13,7 @@ from .. import audit, intake, vault
 from ..extensions import db, limiter
 from ..models import Message, MessageDirection, Report, ReportStatus
 from ..reporting.forms import ReceiptForm, text, _submit
-from ..reporting.uploads import UploadRejected, clean_upload
+from ..reporting.uploads import UploadRejected, read_upload
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput
@@ -85,7 +85,7 @@ def report():
         evidence = None
         if upload is not None and upload.filename:
             try:
-                evidence = clean_upload(upload.filename, upload.read(10 * 1024 * 1024 + 1))
+                evidence = read_upload(upload)
             except UploadRejected as exc:
                 form.file.errors = [str(exc)]
         if not form.file.errors:

@@ -15,7 +15,7 @@ from ..extensions import db, limiter
 from ..models import Area, Channel, IncidentKind, IncidentType, Partner, ReporterRole, Strand
 from . import bp, forms
 from .drafts import add_draft_file, discard_draft, list_draft_files, load_draft, load_draft_files, remove_draft_file, save_draft
-from .uploads import MAX_FILES, UploadRejected, clean_upload
+from .uploads import MAX_FILES, UploadRejected, read_upload
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def _evidence(spec: Step, answers: dict):
                 form.file.errors = [_l("You can upload up to 5 files")]
             else:
                 try:
-                    evidence = clean_upload(upload.filename, upload.read(forms_max_read()))
+                    evidence = read_upload(upload)
                 except UploadRejected as exc:
                     form.file.errors = [str(exc)]
                 else:
@@ -169,12 +169,6 @@ def _evidence(spec: Step, answers: dict):
             return redirect(_next_url(spec, answers))
     back, _ = _neighbours(spec, answers)
     return render_template("reporting/evidence.html", form=form, files=files, step=spec, back=back)
-
-
-def forms_max_read() -> int:
-    from .uploads import MAX_FILE_BYTES
-
-    return MAX_FILE_BYTES + 1  # one byte more, so an oversized file is noticed
 
 
 # --- check your answers, send, confirmation -----------------------------------

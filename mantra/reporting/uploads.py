@@ -74,3 +74,8 @@ def _clean_image(filename: str, data: bytes) -> EvidenceFile:
             Image.DecompressionBombError):
         raise wrong_type from None
     return EvidenceFile(_safe_name(filename, extension), content_type, out.getvalue())
+
+
+def read_upload(upload) -> EvidenceFile:
+    """Read a Werkzeug FileStorage (one byte past the limit, to notice an oversized file)."""
+    return clean_upload(upload.filename, upload.read(MAX_FILE_BYTES + 1))
