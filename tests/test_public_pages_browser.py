@@ -1,0 +1,105 @@
+"""The public pages in a real browser: accessibility, 'Exit this page', language, no third parties."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser_support import assert_no_axe_violations, assert_no_console_errors, serve_stub
+
+PUBLIC_PAGES = ["/", "/staying-safe-online", "/privacy", "/accessibility", "/no-such-page"]
+EXIT_BUTTON = ".govuk-exit-this-page__button"
+NEUTRAL_STUB = "<!DOCTYPE html><html lang='en'><title>Weather</title><p>Weather</p></html>"
+
+
+def open_page(page, live_server, path):
+    response = page.goto(live_server.url + path)
+    assert response.status == (404 if path == "/no-such-page" else 200)
+
+
+def assert_exit_link_before_main(page):
+    """'Exit this page' is an <a href="/exit"> (works with no JS), before and above the main content."""
+    button = page.locator(EXIT_BUTTON)
+    assert button.count() == 1
+    assert button.evaluate("a => a.tagName") == "A"
+    assert button.get_attribute("href") == "/exit"
+    assert button.evaluate(
+        "b => !!(b.compareDocumentPosition(document.getElementById('main-content')) & Node.DOCUMENT_POSITION_FOLLOWING)"
+    ), "'Exit this page' must come before the main content"
+    assert button.bounding_box()["y"] < page.locator("#main-content").bounding_box()["y"]
+
+
+def stub_neutral_site(page, live_server) -> str:
+    url = live_server.app.config["NEUTRAL_EXIT_URL"]
+    serve_stub(page, url, NEUTRAL_STUB)  # no internet here
+    return url
+
+
+def session_cookie(page):
+    return next((c for c in page.context.cookies() if c["name"] == "mantra_session"), None)
+
+
+def start_a_session(page, live_server):
+    page.goto(live_server.url + "/?lang=en")  # stores the language in the session
+    # Also proves Chromium keeps the Secure session cookie over http://localhost.
+    assert session_cookie(page) is not None
+
+
+def assert_session_gone(page):
+    cookie = session_cookie(page)
+    assert cookie is None or cookie["value"] == ""
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_page_with_js(page, console_errors, live_server, path):
+    open_page(page, live_server, path)
+    assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')"), "init.js did not run"
+    assert_exit_link_before_main(page)
+    assert_no_axe_violations(page)
+    # Chromium logs the 404 page's own status as a console error; nothing else may be logged.
+    allow = (f"status of 404 (NOT FOUND) ({live_server.url}/no-such-page)",) if path == "/no-such-page" else ()
+    assert_no_console_errors(console_errors, allow=allow)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_page_without_js(page_no_js, live_server, path):
+    open_page(page_no_js, live_server, path)
+    assert_exit_link_before_main(page_no_js)
+    assert_no_axe_violations(page_no_js)
+
+
+def test_exit_link_without_js_leaves_and_clears_the_session(page_no_js, live_server):
+    neutral = stub_neutral_site(page_no_js, live_server)
+    start_a_session(page_no_js, live_server)
+    page_no_js.locator(EXIT_BUTTON).click()
+    page_no_js.wait_for_url(neutral)
+    assert page_no_js.url == neutral
+    assert_session_gone(page_no_js)
+
+
+def test_pressing_shift_three_times_exits(page, console_errors, live_server):
+    neutral = stub_neutral_site(page, live_server)
+    start_a_session(page, live_server)
+    for _ in range(3):
+        page.keyboard.press("Shift")
+    page.wait_for_url(neutral)
+    assert page.url == neutral
+    assert_session_gone(page)
+    assert_no_console_errors(console_errors)
+
+
+def test_language_switch_sets_html_lang(page, live_server):
+    page.goto(live_server.url + "/")
+    assert page.get_attribute("html", "lang") == "en"
+    page.get_by_role("link", name="Polski").click()
+    page.wait_for_load_state()
+    assert page.url == live_server.url + "/"
+    assert page.get_attribute("html", "lang") == "pl"
+
+
+def test_start_page_loads_nothing_from_other_origins(page, console_errors, live_server):
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(live_server.url + "/", wait_until="networkidle")
+    assert any(url.endswith("/static/css/mantra.css") for url in requests), requests
+    foreign = [url for url in requests if not url.startswith(live_server.url + "/")]
+    assert not foreign, f"requests to other origins: {foreign}"
+    assert_no_console_errors(console_errors)  # a CSP-blocked font would show here
