@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from mantra.extensions import db
-from mantra.models import Channel, Report, RoutingRule, StaffRole
+from mantra.models import Channel, Report, ReporterRole, RoutingRule, StaffRole
 
 from .browser_support import assert_no_axe_violations
 from .factories import make_partners, make_user
@@ -50,7 +50,8 @@ def _jpeg() -> bytes:
     return out.getvalue()
 
 
-def _report(page, base: str, marker: str, *, centre: bool = False, named: bool = False):
+def _report(page, base: str, marker: str, *, centre: bool = False, named: bool = False,
+            who: str = "It happened to me"):
     """Answer every question, checking each page and each error state with axe."""
     page.goto(f"{base}/report/who")
     assert_no_axe_violations(page)
@@ -62,7 +63,7 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
         _error_state(page, "Select yes if the person agreed")
         page.get_by_label("Yes, they agreed").check()
     else:
-        page.get_by_label("It happened to me").check()
+        page.get_by_label(who).check()
     _continue(page)
 
     assert_no_axe_violations(page)
@@ -155,18 +156,20 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
     return reference, code
 
 
-@pytest.mark.parametrize("js", [True, False], ids=["js-on", "js-off"])
+@pytest.mark.parametrize("js", [True, False], ids=["js-on-anonymous-victim", "js-off-named-witness"])
 def test_a_person_reports_then_follows_up_with_their_receipt_code(request, live_server, seeded, js):
     page = request.getfixturevalue("page" if js else "page_no_js")
     base = live_server.url
     marker = f"MK{secrets.token_hex(5)}"
     page.goto(base + "/")
     page.get_by_role("button", name="Start now").click() if js else page.get_by_text("Start now").click()
-    reference, code = _report(page, base, marker, named=not js)
+    who = "It happened to me" if js else "I saw it happen (a witness)"
+    reference, code = _report(page, base, marker, named=not js, who=who)
     assert reference.startswith("HC-") and len(code) == 24
 
     report = db.session.scalar(sa.select(Report).where(Report.reference == reference))
     assert report.channel == Channel.ONLINE_SELF and report.may_contact is (not js)
+    assert report.reporter_role == (ReporterRole.VICTIM if js else ReporterRole.WITNESS)
 
     page.goto(base + "/follow-up/")
     assert_no_axe_violations(page)
