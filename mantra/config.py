@@ -75,6 +75,11 @@ def load(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "mantra_session",
         "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the session
+        # Referrer-Policy is no-referrer, so browsers send no Referer for the
+        # strict HTTPS check to compare; the token and SameSite cookies protect forms.
+        "WTF_CSRF_SSL_STRICT": False,
+        # The signed session cookie is refused after this, even if copied.
+        "PERMANENT_SESSION_LIFETIME": 2 * 3600,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
     if production:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import current_app
 from redis import Redis
-from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.job import JobStatus
 
@@ -37,7 +36,7 @@ def enqueue_routing(report_id: int) -> bool:
             failure_ttl=30 * 24 * 3600,
         )
         return True
-    except RedisError as exc:
+    except Exception as exc:  # RedisError above all, but nothing may undo a stored report
         current_app.logger.warning(
             "report %s stored but not queued for routing (%s)", report_id, type(exc).__name__
         )

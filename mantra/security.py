@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import traceback
+from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -64,6 +65,16 @@ ERRORS = {
         _l("Please try again later. If you have submitted a report and received a reference number, your report is safe."),
     ),
 }
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A path on this site to return to, or `default`: never another site."""
+    target = target or ""
+    parts = urlsplit(target)
+    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc
+            or "\\" in target or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target)):
+        return default
+    return target
 
 
 def init_app(app: Flask) -> None:

@@ -36,6 +36,10 @@ def test_choosing_polish_changes_the_page_language_and_error_messages(client):
     assert "Błąd:" in failed.text
 
 
-def test_the_language_switch_only_returns_to_this_site(client):
-    assert client.get("/language/pl?next=//evil.example/").headers["Location"] == "/"
-    assert client.get("/language/pl?next=https://evil.example/").headers["Location"] == "/"
+import pytest
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/%09/evil.example",
+                                    "/\\evil.example", "/%0d%0a/evil.example", "javascript:alert(1)"])
+def test_the_language_switch_only_returns_to_this_site(client, target):
+    assert client.get(f"/language/pl?next={target}").headers["Location"] == "/"

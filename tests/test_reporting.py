@@ -42,10 +42,27 @@ def test_an_anonymous_victim_reports_and_gets_a_reference_and_receipt_code(clien
     assert opened.content("account")["narrative"] == "A man shouted abuse at me about my religion."
     assert opened.content("contact")["name"] is None
     assert code.replace("-", "") not in str(response.headers) and code not in str(client._cookies)
-    # The draft is gone: sending again cannot make a second report.
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
-    again = client.post("/report/check", data={"csrf_token": csrf(client.get("/report/who").text)})
-    assert again.status_code == 302 and db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+
+
+def test_sending_twice_shows_the_same_confirmation_and_makes_one_report(client, partners):
+    answer_all(client)
+    token = csrf(client.get("/report/check").text)
+    first = client.post("/report/check", data={"csrf_token": token})
+    # The browser sends the same form again (double click, retry on a bad connection).
+    second = client.post("/report/check", data={"csrf_token": token})
+    code = re.search(r'id="receipt-code">([\d-]+)<', first.text).group(1)
+    assert second.status_code == 200 and code in second.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+    draft = db.session.scalar(sa.select(Draft))
+    assert code.encode() not in draft.sealed_answers and not db.session.scalar(sa.select(DraftFile.id))
+    # Coming back to the page later does not show the code again, only the reference.
+    back = client.get("/report/check")
+    assert back.status_code == 302
+    start = client.get(back.headers["Location"])
+    reference = db.session.scalar(sa.select(Report.reference))
+    assert reference in start.text and code not in start.text
+    # Starting again begins a new, empty report.
+    assert client.get("/report/what").headers["Location"].endswith("/report/who")
 
 
 def test_a_named_witness_gives_contact_details_that_are_sealed(client, partners):
@@ -252,17 +269,22 @@ def test_exit_this_page_deletes_the_draft_and_leaves_for_a_neutral_site(client, 
     assert client.get("/report/what").headers["Location"].endswith("/report/who")
 
 
-def test_an_expired_draft_is_forgotten_and_purged(client, partners):
+def test_an_expired_draft_is_forgotten_with_its_files(client, partners):
     from datetime import timedelta
 
     from mantra.models import utcnow
 
-    post(client, "/report/who", {"who": "victim"})
+    _to_evidence(client)
+    _upload(client, "first-persons-photo.jpg", _png_with_gps())
+    first_id = db.session.scalar(sa.select(Draft.id))
     db.session.execute(sa.update(Draft).values(expires_at=utcnow() - timedelta(minutes=1)))
     db.session.commit()
     assert client.get("/report/what").headers["Location"].endswith("/report/who")
-    post(client, "/report/who", {"who": "witness"})  # a new draft; the expired one is purged
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftFile)) == 0
+    # Someone starting again on the same browser gets a new draft and sees nothing of the old one.
+    _to_evidence(client)
+    assert db.session.scalar(sa.select(Draft.id)) != first_id
+    assert "first-persons-photo" not in client.get("/report/evidence").text
 
 
 def test_the_honeypot_stops_a_bot_without_losing_a_persons_answers(client, partners):

@@ -15,6 +15,7 @@ from .. import accounts, audit, vault
 from ..extensions import db, limiter
 from ..models import PartnerKind, Report, StaffRole, StaffUser, utcnow
 from ..reporting.forms import _submit
+from ..security import safe_next
 
 bp = Blueprint("centre", __name__, template_folder="templates", url_prefix="/centre")
 
@@ -73,10 +74,7 @@ def sign_in():
             session["centre_user_id"] = user.id
             audit.record("centre.signed_in", actor_id=user.id, partner_id=user.partner_id)
             db.session.commit()
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("centre.submissions")
-            return redirect(target)
+            return redirect(safe_next(request.args.get("next"), url_for("centre.submissions")))
         db.session.commit()
         form.password.errors = [_l("The email address or password is wrong, or the account is locked for 15 minutes after 5 wrong attempts")]
     return render_template("centre/sign_in.html", form=form)

@@ -21,6 +21,10 @@ from ..intake import EvidenceFile
 from ..models import Draft, DraftFile, utcnow
 
 DRAFT_IDLE_LIFETIME = timedelta(hours=2)
+# After sending, the draft holds only the reference and receipt code, so that a
+# repeated send (a double click, a retry on a bad connection) shows the same
+# confirmation instead of losing the code. Still sealed; gone after this.
+SENT_LIFETIME = timedelta(minutes=10)
 _SESSION_KEY = "draft"
 
 
@@ -38,10 +42,12 @@ def load_draft() -> dict:
     draft_id, key = handle
     row = db.session.get(Draft, draft_id)
     if row is None or row.sealed_answers is None or _expired(row):
+        discard_draft()  # forget it all, files included: a new draft gets a new id and key
         return {}
     try:
         plain = vault.open_sealed(key, row.sealed_answers, table="draft", row_id=draft_id, field="answers")
     except vault.VaultError:
+        discard_draft()
         return {}
     return json.loads(plain)
 
@@ -53,7 +59,15 @@ def _expired(row: Draft) -> bool:
     return expires <= utcnow()
 
 
-def save_draft(answers: dict) -> None:
+def mark_draft_sent(sent: dict) -> None:
+    handle = _handle()
+    if handle is None:
+        return
+    db.session.execute(sa.delete(DraftFile).where(DraftFile.draft_id == handle[0]))
+    save_draft({"sent": sent}, lifetime=SENT_LIFETIME)
+
+
+def save_draft(answers: dict, lifetime: timedelta = DRAFT_IDLE_LIFETIME) -> None:
     handle = _handle()
     if handle is None:
         draft_id, key = secrets.token_urlsafe(32), vault.new_data_key()
@@ -65,7 +79,7 @@ def save_draft(answers: dict) -> None:
     )
     row = db.session.get(Draft, draft_id) or Draft(id=draft_id)
     row.sealed_answers = sealed
-    row.expires_at = utcnow() + DRAFT_IDLE_LIFETIME
+    row.expires_at = utcnow() + lifetime
     db.session.add(row)
     purge_expired_drafts(commit=False)
     db.session.commit()

@@ -7,14 +7,23 @@ from datetime import date
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import intake, rules
 from ..extensions import db, limiter
 from ..models import Area, Channel, IncidentKind, IncidentType, Partner, ReporterRole, Strand
 from . import bp, forms
-from .drafts import add_draft_file, discard_draft, list_draft_files, load_draft, load_draft_files, remove_draft_file, save_draft
+from .drafts import (
+    add_draft_file,
+    discard_draft,
+    list_draft_files,
+    load_draft,
+    load_draft_files,
+    mark_draft_sent,
+    remove_draft_file,
+    save_draft,
+)
 from .uploads import MAX_FILES, UploadRejected, read_upload
 
 
@@ -89,6 +98,9 @@ def _who_choices(form):
 def question(step: str):
     spec = BY_SLUG.get(step)
     answers = load_draft()
+    if "sent" in answers:  # a new report after one was sent: start afresh
+        discard_draft()
+        answers = {}
     if spec is None or not spec.applies(answers):
         abort(404)
     missing = first_incomplete(answers)
@@ -212,22 +224,36 @@ def check():
     if not answers:
         flash(_l("Your answers were cleared or have expired. Please start again."))
         return redirect(url_for("reporting.start"))
+    form = forms.SubmitReportForm()
+    sent = answers.get("sent")
+    if sent is not None:
+        if form.validate_on_submit():  # sent twice (a retry, a double click): same confirmation
+            return _confirmation(sent)
+        flash(_l("Your report has been sent. Your reference number is %(reference)s.", reference=sent["reference"]))
+        return redirect(url_for("reporting.start"))
     missing = first_incomplete(answers)
     if missing is not None:
         return redirect(url_for("reporting.question", step=missing.slug))
-    form = forms.SubmitReportForm()
     if form.validate_on_submit():
         if form.website.data:
             form.website.errors = [_l("Leave this field blank")]
         else:
             report, code = intake.store_report(_submission(answers))
-            discard_draft()
-            # Rendered here, not after a redirect, so the receipt code is never
-            # put in a cookie or a URL; refreshing cannot show it again.
-            return render_template("reporting/confirmation.html", reference=report.reference, code=code,
-                                   may_contact=answers.get("may_contact") == "yes")
+            sent = {"reference": report.reference, "code": code, "may_contact": answers.get("may_contact") == "yes"}
+            try:
+                mark_draft_sent(sent)
+            except Exception as exc:  # the report is stored: nothing may stop the person seeing their code
+                current_app.logger.error("report %s stored; draft not closed (%s)", report.id, type(exc).__name__)
+            return _confirmation(sent)
     return render_template("reporting/check.html", form=form, rows=summary_rows(answers),
                            partners=who_will_see(answers), answers=answers)
+
+
+def _confirmation(sent: dict):
+    # Rendered in the response to the POST, never after a redirect, so the
+    # receipt code is never put in a cookie or a URL.
+    return render_template("reporting/confirmation.html", reference=sent["reference"], code=sent["code"],
+                           may_contact=sent["may_contact"])
 
 
 def _submission(answers: dict) -> intake.Submission:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
 
+from ..security import safe_next
 from . import bp
 from .drafts import discard_draft
 
@@ -33,11 +34,7 @@ def language(code: str):
 
     if code in LANGUAGES:
         session["lang"] = code
-    target = request.args.get("next", "")
-    # Only ever return to a path on this site.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("reporting.start")
-    return redirect(target)
+    return redirect(safe_next(request.args.get("next"), url_for("reporting.start")))
 
 
 @bp.get("/exit")
