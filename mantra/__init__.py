@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -14,7 +15,7 @@ from .extensions import babel, csrf, db, limiter, mail, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("MANTRA_INSTANCE_PATH"))
     app.config.update(config_module.load(app.instance_path))
     if test_config:
         app.config.update(test_config)

@@ -22,13 +22,16 @@ def _instance() -> Path:
 
 
 @mantra_cli.command("init")
-def init_command():
+@click.option("--recovery-out", type=click.Path(dir_okay=False), default=None,
+              help="where to write the recovery private key (default instance/recovery.key); "
+                   "use removable media for a real installation")
+def init_command(recovery_out):
     """Write the intake and recovery key pairs (never overwrites)."""
     cfg = current_app.config
     written = []
     for purpose, public_file, private_file in [
         ("intake", cfg["INTAKE_PUBLIC_KEY_FILE"], cfg["INTAKE_PRIVATE_KEY_FILE"]),
-        ("recovery", cfg["RECOVERY_PUBLIC_KEY_FILE"], str(_instance() / "recovery.key")),
+        ("recovery", cfg["RECOVERY_PUBLIC_KEY_FILE"], recovery_out or str(_instance() / "recovery.key")),
     ]:
         if Path(public_file).exists():
             click.echo(f"{purpose} key: already set up ({public_file}), left as it is.")

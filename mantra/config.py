@@ -84,6 +84,14 @@ def load(instance_path: str) -> dict:
     }
     if production:
         problems = []
+        web = os.environ.get("MANTRA_PROCESS", "web") == "web"
+        if web and Path(cfg["INTAKE_PRIVATE_KEY_FILE"]).exists():
+            problems.append(
+                f"remove the intake private key {cfg['INTAKE_PRIVATE_KEY_FILE']} from this web server "
+                "(only workers, started with MANTRA_PROCESS=worker, may hold it)"
+            )
+        if (instance / "recovery.key").exists():
+            problems.append(f"move the recovery private key {instance / 'recovery.key'} offline")
         if not cfg["SECRET_KEY"]:
             problems.append("set SECRET_KEY to a long random value")
         if not cfg["RECEIPT_SALT"]:
@@ -95,9 +103,20 @@ def load(instance_path: str) -> dict:
                 "set MANTRA_INTAKE_PUBLIC_KEY_FILE to the intake public key "
                 "(made by `flask mantra init`)"
             )
+        if cfg["RECEIPT_SALT"] and not _is_hex(cfg["RECEIPT_SALT"], 16):
+            problems.append("set MANTRA_RECEIPT_SALT to at least 32 hexadecimal characters")
         if problems:
             raise ConfigError("MANTRA will not start in production: " + "; ".join(problems))
     else:
         cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _instance_secret(instance, "secret_key")
         cfg["RECEIPT_SALT"] = cfg["RECEIPT_SALT"] or _instance_secret(instance, "receipt_salt", 16)
+        if not _is_hex(cfg["RECEIPT_SALT"], 16):
+            raise ConfigError("MANTRA_RECEIPT_SALT must be at least 32 hexadecimal characters")
     return cfg
+
+
+def _is_hex(value: str, min_bytes: int) -> bool:
+    try:
+        return len(bytes.fromhex(value)) >= min_bytes
+    except ValueError:
+        return False

@@ -1,6 +1,7 @@
 """Where the configured keys come from. The web tier loads public keys only."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,9 +29,11 @@ def intake_private(path: str) -> PrivateKey:
 
 
 def write_private(path: Path, key: PrivateKey, purpose: str) -> None:
+    """Create the file readable by its owner only from the first byte; never overwrite."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_text(key.to_file_text(purpose))
-    path.chmod(0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key.to_file_text(purpose))
 
 
 def write_public(path: Path, key: PublicKey) -> None:

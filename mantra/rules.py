@@ -22,12 +22,19 @@ def matches(conditions: dict, facets: dict) -> bool:
     return True
 
 
+def _consented(partner: Partner, facets: dict) -> bool:
+    if partner.is_police:
+        return bool(facets.get("consent_police"))
+    return bool(facets.get("consent_partners")) or partner.is_default_triage
+
+
 def recipients(facets: dict) -> list[Partner]:
     """Partners a report with these facets goes to, in rule order.
 
-    Consent is a hard limit: without consent to share with the police, no
-    police partner is chosen, whatever a rule says. No match: the default
-    triage partner.
+    Consent is a hard limit, whatever a rule says: without consent to share
+    with the police no police partner is chosen, and without consent to share
+    with other organisations no other partner is, except the partnership's
+    default triage partner. No match: the default triage partner.
     """
     rules = db.session.scalars(
         sa.select(RoutingRule).where(RoutingRule.enabled).order_by(RoutingRule.priority, RoutingRule.id)
@@ -36,7 +43,7 @@ def recipients(facets: dict) -> list[Partner]:
     for rule in rules:
         if matches(rule.conditions or {}, facets):
             partner = db.session.get(Partner, rule.partner_id)
-            if partner.active and (facets.get("consent_police") or not partner.is_police):
+            if partner.active and _consented(partner, facets):
                 chosen.setdefault(partner.id, partner)
     if not chosen:
         default = db.session.scalar(sa.select(Partner).where(Partner.is_default_triage, Partner.active))

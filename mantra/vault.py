@@ -73,6 +73,9 @@ class Argon2Params:
 # 19 MiB, 2 passes, 1 lane; about 21 ms on 2 cores). Raise it here; old
 # values keep working because each result stores its own parameters.
 ARGON2 = Argon2Params(memory_cost=19 * 1024, iterations=2, lanes=1)
+# Every cost receipt codes have ever been derived with, newest first. When
+# ARGON2 is raised, keep the old value here so existing codes still work.
+RECEIPT_KDF_HISTORY = (ARGON2,)
 
 
 # --- key pairs ------------------------------------------------------------

@@ -109,7 +109,7 @@ def assert_no_console_errors(errors: list[str], allow: tuple[str, ...] = ()) -> 
     assert not left, "The page logged errors:\n" + "\n".join(left)
 
 
-def serve_stub(page, url: str, html: str = "<!DOCTYPE html><title>Stub</title>") -> None:
+def serve_stub(page, url: str, html: str = "<!DOCTYPE html><link rel='icon' href='data:,'><title>Stub</title>") -> None:
     """Answer requests for `url` in this page with `html` (there is no internet here).
 
     Not page.route: Playwright never calls route handlers for the request a

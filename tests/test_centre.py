@@ -49,8 +49,7 @@ def test_centre_staff_cannot_report_for_someone_who_did_not_agree(client, app):
 
 
 def test_a_centre_sees_only_its_own_submissions(client, app):
-    partners, centre, _, _ = _centre_staff(app)
-    other_centre = partners["centre-library"][0]
+    partners, centre, _, user = _centre_staff(app)
     from mantra import accounts
     from mantra.models import PartnerKind
 
@@ -59,9 +58,22 @@ def test_a_centre_sees_only_its_own_submissions(client, app):
     from .factories import marked_submission
 
     theirs, _ = intake.store_report(marked_submission("EAST", None, east.id))
+    ours, _ = intake.store_report(marked_submission("LIB", None, centre.id))
     post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
-    assert theirs.reference not in client.get("/centre/submissions").text
-    assert other_centre.id == centre.id
+    listing = client.get("/centre/submissions").text
+    assert ours.reference in listing and theirs.reference not in listing
+
+
+def test_sign_in_returns_only_to_this_site_and_survives_odd_input(client, app):
+    _centre_staff(app)
+    nul = post(client, "/centre/sign-in", {"email": "a\x00b@example.org", "password": "x"})
+    assert nul.status_code == 200
+    page = client.get("/centre/sign-in?next=/%09/evil.example")
+    from .journey import csrf
+
+    response = client.post("/centre/sign-in?next=/%09/evil.example",
+                           data={"csrf_token": csrf(page.text), "email": "fatima@library.example", "password": PASSWORD})
+    assert response.headers["Location"] == "/centre/submissions"
 
 
 def test_wrong_passwords_lock_the_account_and_the_message_never_says_which_was_wrong(client, app):
@@ -87,3 +99,14 @@ def test_a_member_of_the_public_choosing_centre_staff_is_asked_to_sign_in(client
     make_partners()
     response = post(client, "/report/who", {"who": "centre_staff"})
     assert "/centre/sign-in" in response.headers["Location"]
+
+
+def test_centre_staff_are_signed_out_after_30_idle_minutes(client, app):
+    import time
+
+    _centre_staff(app)
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    assert client.get("/centre/submissions").status_code == 200
+    with client.session_transaction() as session:
+        session["centre_seen"] = time.time() - 31 * 60
+    assert client.get("/centre/submissions").status_code == 302

@@ -12,11 +12,16 @@ def test_development_generates_a_secret_key_into_instance_once(tmp_path, monkeyp
     monkeypatch.delenv("MANTRA_ENV", raising=False)
     from mantra import config
 
-    first = config.load(str(tmp_path))
-    second = config.load(str(tmp_path))
+    first = config.load(str(tmp_path / "dev"))
+    second = config.load(str(tmp_path / "dev"))
     assert len(first["SECRET_KEY"]) == 64 and first["SECRET_KEY"] == second["SECRET_KEY"]
-    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
-    assert first["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'mantra.sqlite3'}"
+    assert (tmp_path / "dev" / "secret_key").stat().st_mode & 0o077 == 0
+    assert first["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'dev' / 'mantra.sqlite3'}"
+
+
+@pytest.fixture(autouse=True)
+def own_instance(monkeypatch, tmp_path):
+    monkeypatch.setenv("MANTRA_INSTANCE_PATH", str(tmp_path))
 
 
 def test_production_refuses_development_defaults_with_one_line_saying_what_to_set(monkeypatch):
@@ -32,7 +37,27 @@ def test_production_refuses_development_defaults_with_one_line_saying_what_to_se
         assert needed in message
 
 
-def test_production_starts_when_everything_is_set(monkeypatch, key_files):
+def test_production_web_refuses_to_hold_the_intake_private_key_or_a_bad_salt(monkeypatch, key_files, tmp_path):
+    monkeypatch.setenv("MANTRA_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 64)
+    monkeypatch.setenv("MANTRA_RECEIPT_SALT", "not hex")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(key_files["folder"] / "intake.pub"))
+    monkeypatch.setenv("MANTRA_INTAKE_PRIVATE_KEY_FILE", str(key_files["folder"] / "intake.key"))
+    with pytest.raises(ConfigError) as error:
+        create_app()
+    assert "remove the intake private key" in str(error.value) and "MANTRA_RECEIPT_SALT" in str(error.value)
+    (tmp_path / "recovery.key").write_text("x")
+    monkeypatch.setenv("MANTRA_PROCESS", "worker")
+    with pytest.raises(ConfigError, match="move the recovery private key"):
+        create_app()
+    (tmp_path / "recovery.key").unlink()
+    monkeypatch.setenv("MANTRA_RECEIPT_SALT", "ab" * 16)
+    assert create_app().config["MANTRA_ENV"] == "production"  # a worker may hold it
+
+
+def test_production_starts_when_everything_is_set(monkeypatch, key_files, tmp_path):
+    monkeypatch.setenv("MANTRA_INTAKE_PRIVATE_KEY_FILE", str(tmp_path / "not-here.key"))
     monkeypatch.setenv("MANTRA_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 64)
     monkeypatch.setenv("MANTRA_RECEIPT_SALT", "ab" * 16)

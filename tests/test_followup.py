@@ -97,3 +97,12 @@ def test_without_a_code_the_report_page_sends_you_to_enter_one(client):
     page = client.get("/follow-up/report")
     client.post("/follow-up/sign-out", data={"csrf_token": csrf(page.text)})
     assert client.get("/follow-up/report").status_code == 302
+
+
+def test_the_follow_up_session_ends_after_an_hour_however_active(client, app):
+    _, code = _reported(client)
+    post(client, "/follow-up/", {"code": code})
+    assert client.get("/follow-up/report").status_code == 200
+    with client.session_transaction() as session:
+        session["followup"] = {**session["followup"], "started": time.time() - 3601}
+    assert client.get("/follow-up/report").headers["Location"].endswith("/follow-up/")

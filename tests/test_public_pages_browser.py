@@ -7,7 +7,8 @@ from tests.browser_support import assert_no_axe_violations, assert_no_console_er
 
 PUBLIC_PAGES = ["/", "/staying-safe-online", "/privacy", "/accessibility", "/no-such-page"]
 EXIT_BUTTON = ".govuk-exit-this-page__button"
-NEUTRAL_STUB = "<!DOCTYPE html><html lang='en'><title>Weather</title><p>Weather</p></html>"
+# The stub names its own icon, so Chromium does not ask the (unreachable) site for one.
+NEUTRAL_STUB = "<!DOCTYPE html><html lang='en'><link rel='icon' href='data:,'><title>Weather</title><p>Weather</p></html>"
 
 
 def open_page(page, live_server, path):

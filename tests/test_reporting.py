@@ -113,9 +113,11 @@ def test_an_empty_required_answer_gets_a_clear_message_beside_the_field(client, 
 
 @pytest.mark.parametrize("step, data, message, kept", [
     ("what", {"kinds": ["verbal_abuse", "<script>alert(1)</script>"]}, "Select what happened", None),
-    ("when", {"day": "31", "month": "2", "year": "2026", "still_happening": "no"}, "Enter a real date", "31"),
+    ("when", {"day": "31", "month": "2", "year": "2026", "still_happening": "no"}, "Enter a real day for that month", "31"),
     ("when", {"day": "1", "month": "1", "year": "2999", "still_happening": "no"}, "today or in the past", "2999"),
-    ("when", {"day": "x", "month": "January", "year": "26", "still_happening": "maybe"}, "Enter a real date", "January"),
+    ("when", {"day": "x", "month": "January", "year": "26", "still_happening": "maybe"}, "Enter the date in numbers", "January"),
+    ("when", {"month": "13", "year": "2026", "still_happening": "no"}, "Enter a month from 1 to 12", "13"),
+    ("when", {"month": "3", "year": "", "still_happening": "no"}, "Enter the year it happened", None),
     ("account", {"narrative": "é" * 10001}, "10000 characters or fewer", "é" * 10001),
     ("contact", {"may_contact": "yes", "email": "not-an-email"}, "Enter an email address in the correct format", "not-an-email"),
     ("contact", {"may_contact": "yes", "phone": "call me"}, "Enter a phone number", "call me"),
@@ -132,6 +134,17 @@ def test_bad_input_keeps_what_was_typed_and_never_500s(client, partners, step, d
     if kept:
         assert kept in response.text
     assert "<script>alert(1)</script>" not in response.text
+
+
+def test_a_date_error_links_to_and_marks_only_the_wrong_part(client, partners):
+    answer_until(client, "when")
+    response = post(client, "/report/when", {"day": "31", "month": "2", "year": "2026", "still_happening": "no"})
+    assert 'href="#day"' in response.text
+    assert re.search(r'id="day"[^>]*govuk-input--error|govuk-input--error[^>]*id="day"', response.text)
+    assert not re.search(r'class="[^"]*govuk-input--error[^"]*"[^>]*id="month"', response.text)
+    assert not re.search(r'id="month"[^>]*class="[^"]*govuk-input--error', response.text)
+    year = post(client, "/report/when", {"month": "3", "year": "1900", "still_happening": "no"})
+    assert 'href="#year"' in year.text and "Enter a year after 1990" in year.text
 
 
 def test_script_tags_and_odd_unicode_are_stored_as_text_and_shown_escaped(client, partners):
@@ -222,6 +235,12 @@ def test_a_photo_is_stored_without_its_location_metadata(client, partners):
     ("polyglot.pdf", b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\n%%EOF\n", "contains scripts"),
     ("html-polyglot.pdf", b"%PDF-1.4\n<html><body><script>alert(1)</script></body></html>\n%%EOF", "contains scripts"),
     ("truncated.pdf", b"%PDF-1.4\n1 0 obj\n", "damaged or incomplete"),
+    ("escaped.pdf", b"%PDF-1.4\n1 0 obj << /Open#41ction << /S /J#61vaScript /J#53 (x) >> >> endobj\n%%EOF", "contains scripts"),
+    ("iframe.pdf", b"%PDF-1.4\n<iframe srcdoc='x'></iframe><img src=x onerror=alert(1)>\n%%EOF", "contains scripts"),
+    ("hidden.pdf", b"%PDF-1.5\n4 0 obj << /Type /ObjStm /Filter /FlateDecode >>\nstream\n"
+     + __import__("zlib").compress(b"<< /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>") + b"\nendstream\n%%EOF",
+     "contains scripts"),
+    ("locked.pdf", b"%PDF-1.4\ntrailer << /Encrypt 5 0 R >>\n%%EOF", "protected or in a format"),
     ("empty.png", b"", "The selected file is empty"),
     ("svg.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "must be a JPEG"),
 ])
@@ -231,6 +250,15 @@ def test_disguised_or_dangerous_uploads_are_refused_beside_the_field(client, par
     assert response.status_code == 200
     assert any(message in e for e in errors(response.text)), errors(response.text)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftFile)) == 0
+
+
+def test_an_ordinary_pdf_is_accepted(client, partners):
+    pdf = io.BytesIO()
+    Image.new("RGB", (60, 40), "green").save(pdf, "PDF")
+    _to_evidence(client)
+    response = _upload(client, "letter.pdf", pdf.getvalue())
+    assert response.status_code == 302, errors(response.text)
+    assert "letter.pdf" in client.get("/report/evidence").text
 
 
 def test_a_file_over_10_mb_gets_a_message_and_an_oversized_request_a_plain_413(client, partners, app):
@@ -287,6 +315,23 @@ def test_an_expired_draft_is_forgotten_with_its_files(client, partners):
     assert "first-persons-photo" not in client.get("/report/evidence").text
 
 
+def test_text_sent_after_the_draft_expired_is_kept(client, partners):
+    from datetime import timedelta
+
+    from mantra.models import utcnow
+
+    answer_until(client, "account")
+    page = client.get("/report/account")
+    db.session.execute(sa.update(Draft).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    long_account = "What happened, written slowly over a long time. " * 20
+    response = client.post("/report/account", data={"csrf_token": csrf(page.text), "narrative": long_account})
+    assert response.headers["Location"].endswith("/report/who")
+    assert "We kept what you just entered" in client.get("/report/who").text
+    answer_until(client, "account")
+    assert long_account.strip() in client.get("/report/account").text
+
+
 def test_the_honeypot_stops_a_bot_without_losing_a_persons_answers(client, partners):
     answer_all(client)
     response = post(client, "/report/check", {"website": "http://spam.example"})
@@ -296,10 +341,20 @@ def test_the_honeypot_stops_a_bot_without_losing_a_persons_answers(client, partn
     assert reference
 
 
-def test_with_redis_down_the_person_still_gets_their_reference_and_receipt(client, partners, app):
-    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
-    app.config["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:1/0"
-    answer_all(client)
-    _, reference, code = submit(client)
-    assert reference and code
-    assert db.session.scalar(sa.select(Report.status).where(Report.reference == reference)).value == "received"
+def test_with_redis_down_the_person_still_gets_their_reference_and_receipt(pg_database_url, key_files, tmp_path):
+    """Redis down from the start: the queue and the rate limiter's storage both unreachable."""
+    from .conftest import IsolatedClient, build_app
+
+    dead = "redis://127.0.0.1:1/0"
+    app = build_app(pg_database_url, key_files, tmp_path, REDIS_URL=dead, RATELIMIT_STORAGE_URI=dead)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        make_partners()
+        client = app.test_client()
+        answer_all(client)
+        _, reference, code = submit(client)
+        assert reference and code
+        assert db.session.scalar(sa.select(Report.status).where(Report.reference == reference)).value == "received"
+        assert intake.open_with_receipt(code).report.reference == reference
+        db.session.remove()
+        db.engine.dispose()

@@ -70,3 +70,24 @@ def test_the_rate_limiter_stores_no_address_in_redis(client, redis_conn):
         post(client, "/follow-up/", {"code": "1"})
     keys = b" ".join(redis_conn.keys("*"))
     assert keys and b"127.0.0.1" not in keys
+
+
+def test_the_served_app_logs_no_address_or_user_agent(live_server, caplog):
+    """A real HTTP request through the server: no access-log line with the address."""
+    import urllib.request
+
+    caplog.set_level(logging.DEBUG)
+    request = urllib.request.Request(live_server.url + "/privacy", headers={"User-Agent": "UniqueAgent/9.9"})
+    assert urllib.request.urlopen(request).status == 200
+    assert "127.0.0.1" not in caplog.text and "UniqueAgent" not in caplog.text and "GET /privacy" not in caplog.text
+
+
+def test_forms_work_over_https_although_browsers_send_no_referer(client):
+    """Referrer-Policy is no-referrer, so the CSRF check must not demand a Referer."""
+    make_partners()
+    page = client.get("/report/who", base_url="https://mantra.example")
+    from .journey import csrf
+
+    response = client.post("/report/who", base_url="https://mantra.example",
+                           data={"csrf_token": csrf(page.text), "who": "victim"})
+    assert response.status_code == 302

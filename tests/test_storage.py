@@ -77,6 +77,8 @@ def test_reports_are_unreadable_in_a_database_dump_redis_and_web_config(any_app,
     secrets_to_hide += [k.seed for _, k in partners.values()]
     secrets_to_hide += [vault.derive_receipt(c, bytes.fromhex(any_app.config["RECEIPT_SALT"])).reporter_key.seed for c in codes]
     secrets_to_hide.append(vault.unlock_with_password(staff.password_protected_key, "a long staff password").seed)
+    secrets_to_hide += [intake.open_with_receipt(c).data_key for c in codes]  # per-report data keys
+    secrets_to_hide += [c.encode() for c in codes] + [c.replace("-", "").encode() for c in codes]
 
     web_config = repr(sorted((k, str(v)) for k, v in any_app.config.items())).encode()
     web_config += open(any_app.config["INTAKE_PUBLIC_KEY_FILE"], "rb").read()

@@ -1,6 +1,7 @@
 """Third-party reporting centres: staff sign in and report for someone."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -9,23 +10,24 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Length
 
 from .. import accounts, audit, vault
 from ..extensions import db, limiter
 from ..models import PartnerKind, Report, StaffRole, StaffUser, utcnow
-from ..reporting.forms import _submit
+from ..reporting.forms import _submit, clean_text
 from ..security import safe_next
 
 bp = Blueprint("centre", __name__, template_folder="templates", url_prefix="/centre")
 
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
+IDLE_SECONDS = 30 * 60  # centre computers are often shared
 
 
 class SignInForm(FlaskForm):
-    email = StringField(_l("Email address"), widget=GovTextInput(),
-                        validators=[InputRequired(message=_l("Enter your email address"))])
+    email = StringField(_l("Email address"), widget=GovTextInput(), filters=[clean_text],
+                        validators=[InputRequired(message=_l("Enter your email address")), Length(max=254)])
     password = PasswordField(_l("Password"), widget=GovPasswordInput(),
                              validators=[InputRequired(message=_l("Enter your password"))])
     submit = _submit(_l("Sign in"))
@@ -35,7 +37,11 @@ class SignInForm(FlaskForm):
 def _load_centre_user():
     g.centre_user = None
     user_id = session.get("centre_user_id")
+    if user_id and session.get("centre_seen", 0) + IDLE_SECONDS < time.time():
+        session.clear()
+        return
     if user_id:
+        session["centre_seen"] = time.time()
         user = db.session.get(StaffUser, user_id)
         if user and user.active and user.partner.kind == PartnerKind.CENTRE:
             g.centre_user = user
@@ -66,12 +72,14 @@ def sign_in():
                 if user.failed_sign_ins >= LOCK_AFTER:
                     user.locked_until = utcnow() + LOCK_FOR
                     user.failed_sign_ins = 0
-        elif user is None:
-            vault.ARGON2.derive(form.password.data.encode(), b"\0" * 16, 32)  # same cost either way
+        else:
+            # Unknown, locked or inactive: spend the same Argon2id time, so timing tells nothing.
+            vault.ARGON2.derive(form.password.data.encode(), b"\0" * 16, 32)
         if ok:
             user.failed_sign_ins = 0
             session.clear()
             session["centre_user_id"] = user.id
+            session["centre_seen"] = time.time()
             audit.record("centre.signed_in", actor_id=user.id, partner_id=user.partner_id)
             db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("centre.submissions")))

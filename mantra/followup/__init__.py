@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import audit, intake, vault
 from ..extensions import db, limiter
-from ..models import Message, MessageDirection, Report, ReportStatus
+from ..models import Attachment, Message, MessageDirection, Report, ReportStatus
 from ..reporting.forms import ReceiptForm, text, _submit
 from ..reporting.uploads import UploadRejected, read_upload
 from flask_wtf import FlaskForm
@@ -20,7 +20,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovFileInput
 
 bp = Blueprint("followup", __name__, template_folder="templates", url_prefix="/follow-up")
 
-SESSION_MINUTES = 20
+SESSION_MINUTES = 20  # idle
+SESSION_MAX_MINUTES = 60  # from entering the code, however active
 STATUS_LABELS = {
     ReportStatus.RECEIVED: _l("Received"),
     ReportStatus.ROUTED: _l("With a partner organisation"),
@@ -40,7 +41,8 @@ class ReplyForm(FlaskForm):
 def _opened() -> intake.OpenedReport | None:
     """The report this browser unlocked with its receipt code, for a short while."""
     held = session.get("followup")
-    if not held or held["until"] < time.time():
+    now = time.time()
+    if not held or held["until"] < now or held["started"] + SESSION_MAX_MINUTES * 60 < now:
         session.pop("followup", None)
         return None
     report = db.session.get(Report, held["report_id"])
@@ -62,7 +64,7 @@ def sign_in():
             form.code.errors = [_l("We could not find a report with that receipt code. Check the code and try again")]
         else:
             session["followup"] = {"report_id": opened.report.id, "until": time.time() + SESSION_MINUTES * 60,
-                                   "key": base64.b64encode(opened.data_key).decode()}
+                                   "started": time.time(), "key": base64.b64encode(opened.data_key).decode()}
             return redirect(url_for("followup.report"))
     return render_template("followup/sign_in.html", form=form)
 
@@ -74,7 +76,11 @@ def _messages(opened: intake.OpenedReport) -> list[dict]:
             for m in rows]
 
 
+MAX_ATTACHMENTS = 20
+
+
 @bp.route("/report", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
 def report():
     opened = _opened()
     if opened is None:
@@ -83,7 +89,11 @@ def report():
     if form.validate_on_submit():
         upload = request.files.get("file")
         evidence = None
-        if upload is not None and upload.filename:
+        attached = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Attachment).where(Attachment.report_id == opened.report.id))
+        if upload is not None and upload.filename and attached >= MAX_ATTACHMENTS:
+            form.file.errors = [_l("Your report already has 20 files, the most we can take. Describe anything else in your message.")]
+        elif upload is not None and upload.filename:
             try:
                 evidence = read_upload(upload)
             except UploadRejected as exc:

@@ -165,19 +165,43 @@ class WhenForm(FlaskForm):
     still_happening = ChoiceField(_l("Is it still happening?"), YES_NO_NOT_SURE, _l("Select if it is still happening"))
     submit = _submit()
 
-    def validate_month(self, field):
-        """Month and year are needed; the day is optional."""
-        day, month, year = self.day.data or "", field.data or "", self.year.data or ""
-        if not month or not year:
-            raise ValidationError(_l("Enter the month and year it happened, even if you are not sure of the day"))
+    date_wrong: tuple[str, ...] = ()
+
+    def validate(self, extra_validators=None):
+        """Month and year are needed, the day is optional. The error goes on the
+        first part that is wrong, and only the wrong parts are highlighted."""
+        valid = super().validate(extra_validators)
+        wrong, message = self._date_problem()
+        if message:
+            self.date_wrong = wrong
+            getattr(self, wrong[0]).errors.append(message)
+            return False
+        return valid
+
+    def _date_problem(self) -> tuple[tuple[str, ...], object]:
+        parts = {name: (getattr(self, name).data or "") for name in ("day", "month", "year")}
+        missing = tuple(n for n in ("month", "year") if not parts[n])
+        if len(missing) == 2:
+            return missing, _l("Enter the month and year it happened, even if you are not sure of the day")
+        if missing == ("month",):
+            return missing, _l("Enter the month it happened")
+        if missing == ("year",):
+            return missing, _l("Enter the year it happened")
+        not_numbers = tuple(n for n, v in parts.items() if v and not (v.isascii() and v.isdigit()))
+        if not_numbers:
+            return not_numbers, _l("Enter the date in numbers, for example 27 3 2026, or just 3 2026")
+        day, month, year = (int(parts[n]) if parts[n] else None for n in ("day", "month", "year"))
+        if not 1 <= month <= 12:
+            return ("month",), _l("Enter a month from 1 to 12")
+        if year < 1990:
+            return ("year",), _l("Enter a year after 1990")
         try:
-            d = date(int(year), int(month), int(day) if day else 1)
+            when = date(year, month, day or 1)
         except ValueError:
-            raise ValidationError(_l("Enter a real date, for example 27 3 2026, or just 3 2026")) from None
-        if d > date.today():
-            raise ValidationError(_l("The date must be today or in the past"))
-        if d.year < 1990:
-            raise ValidationError(_l("Enter a year after 1990"))
+            return ("day",), _l("Enter a real day for that month")
+        if when > date.today():
+            return ("day", "month", "year") if day else ("month", "year"), _l("The date must be today or in the past")
+        return (), None
 
     def incident_month(self) -> date:
         return date(int(self.year.data), int(self.month.data), 1)

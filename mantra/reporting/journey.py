@@ -94,7 +94,11 @@ def _who_choices(form):
         form.who.choices = [("centre_staff", _l("I work at this reporting centre and am reporting for someone"))]
 
 
+MAX_PEOPLE = 20
+
+
 @bp.route("/report/<step>", methods=["GET", "POST"])
+@limiter.limit("300 per hour", methods=["POST"])
 def question(step: str):
     spec = BY_SLUG.get(step)
     answers = load_draft()
@@ -105,6 +109,8 @@ def question(step: str):
         abort(404)
     missing = first_incomplete(answers)
     if missing is not None and STEPS.index(missing) < STEPS.index(spec):
+        if request.method == "POST" and spec.fields:
+            _keep_late_answer(spec, answers)
         return redirect(url_for("reporting.question", step=missing.slug))
     if spec.slug == "people":
         return _people(spec, answers)
@@ -127,6 +133,18 @@ def question(step: str):
                            form=form, step=spec, back=back)
 
 
+def _keep_late_answer(spec: Step, answers: dict) -> None:
+    """An answer sent after the earlier ones expired: keep it rather than lose it."""
+    form = spec.form()
+    if spec.slug == "where":
+        form.area.choices = [("", "")] + _areas()
+    if form.validate():
+        answers.update({f: getattr(form, f).data for f in spec.fields})
+        save_draft(answers)
+        flash(_l("For your safety, answers are deleted after 2 hours without activity. We kept what you just "
+                 "entered; please answer the earlier questions again."))
+
+
 def _next_url(spec: Step, answers: dict) -> str:
     if request.args.get("change") and first_incomplete(answers) is None:
         return url_for("reporting.check")
@@ -143,7 +161,9 @@ def _people(spec: Step, answers: dict):
                 people.pop(index)
                 save_draft(answers)
             return redirect(url_for("reporting.question", step="people"))
-        if "add" in request.form and form.validate():
+        if "add" in request.form and len(people) >= MAX_PEOPLE:
+            form.description.errors = [_l("You can add up to 20 people. Describe anyone else in your own words.")]
+        elif "add" in request.form and form.validate():
             people.append({"role": form.role.data, "description": form.description.data})
             save_draft(answers)
             return redirect(url_for("reporting.question", step="people"))

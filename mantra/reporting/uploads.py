@@ -6,6 +6,7 @@ import io
 import os
 import re
 import warnings
+import zlib
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -15,7 +16,16 @@ from ..intake import EvidenceFile
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
 MAX_PIXELS = 40_000_000
-_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|OpenAction|AA|SubmitForm|ImportData)\b|<script|<html|<svg", re.I)
+_PDF_ACTIVE = re.compile(
+    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|OpenAction|AA|SubmitForm|ImportData|GoToR|GoToE|XFA)\b"
+    rb"|<\s*(script|html|svg|iframe|img|object|embed|body|meta|link|style|form|a\s)",
+    re.I,
+)
+# Filters whose content we cannot read, and encryption, hide what a stream holds.
+_PDF_UNREADABLE = re.compile(rb"/(LZWDecode|ASCII85Decode|ASCIIHexDecode|RunLengthDecode|Crypt|Encrypt|A85|AHx|LZW|RL)\b")
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_MAX_INFLATED = 50 * 1024 * 1024
 _KEEP_AS = {"JPEG": ("JPEG", "image/jpeg", "jpg"), "PNG": ("PNG", "image/png", "png"),
             "GIF": ("PNG", "image/png", "png"), "WEBP": ("PNG", "image/png", "png")}
 
@@ -40,11 +50,29 @@ def clean_upload(filename: str, data: bytes) -> EvidenceFile:
     return _clean_image(filename, data)
 
 
+def _pdf_texts(data: bytes):
+    """The file, and each compressed (Flate) stream inflated, with #xx name escapes decoded."""
+    yield data
+    for match in _PDF_STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(match.group(1).strip(b"\r\n"), _MAX_INFLATED)
+        except zlib.error:
+            continue  # not Flate (an image, say): nothing to read in it
+        if inflater.unconsumed_tail:
+            raise UploadRejected(_l("The selected PDF is too large once opened. Take a screenshot of it instead"))
+        yield inflated
+
+
 def _clean_pdf(filename: str, data: bytes) -> EvidenceFile:
     if b"%%EOF" not in data[-1024:]:
         raise UploadRejected(_l("The selected PDF is damaged or incomplete. Try saving it again"))
-    if _PDF_ACTIVE.search(data):
-        raise UploadRejected(_l("The selected PDF contains scripts or other active content, so we cannot accept it. Take a screenshot of it instead"))
+    for text in _pdf_texts(data):
+        text = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text)
+        if _PDF_ACTIVE.search(text):
+            raise UploadRejected(_l("The selected PDF contains scripts or other active content, so we cannot accept it. Take a screenshot of it instead"))
+        if _PDF_UNREADABLE.search(text):
+            raise UploadRejected(_l("The selected PDF is protected or in a format we cannot check. Take a screenshot of it instead"))
     return EvidenceFile(_safe_name(filename, "pdf"), "application/pdf", data)
 
 
