@@ -13,6 +13,7 @@ from mantra.models import (
     IncidentType,
     PartnerKind,
     ReporterRole,
+    RoutingRule,
     StaffRole,
     Strand,
 )
@@ -21,15 +22,20 @@ from mantra.vault import Argon2Params
 FAST = Argon2Params(memory_cost=1024, iterations=1, lanes=1)  # only where cost is not the point
 
 
-def make_partners():
-    """A default triage partner, the police, and a reporting centre, with their keys."""
+def make_partners(police_rule: bool = False):
+    """A default triage partner, the police, and a reporting centre, with their keys;
+    with `police_rule`, the rule sending reports with police consent to the police."""
     made = {}
     for slug, name, kind, default in [
         ("victim-support", "Victim Support", PartnerKind.AGENCY, True),
         ("tvp-oxford", "Thames Valley Police", PartnerKind.AGENCY, False),
         ("centre-library", "Central Library centre", PartnerKind.CENTRE, False),
     ]:
-        made[slug] = accounts.create_partner(slug, name, kind, is_default_triage=default)
+        made[slug] = accounts.create_partner(slug, name, kind, is_default_triage=default,
+                                             is_police=slug == "tvp-oxford")
+    if police_rule:
+        db.session.add(RoutingRule(name="police", priority=1, conditions={"consent_police": True},
+                                   partner_id=made["tvp-oxford"][0].id))
     area = Area(slug="cowley", name="Cowley", kind=AreaKind.NEIGHBOURHOOD)
     db.session.add(area)
     db.session.commit()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from mantra.extensions import db
-from mantra.models import Channel, Report, ReporterRole, RoutingRule, StaffRole
+from mantra.models import Channel, Report, ReporterRole, StaffRole
 
 from .browser_support import assert_no_axe_violations
 from .factories import make_partners, make_user
@@ -22,10 +22,7 @@ CENTRE_PASSWORD = "library centre password"
 
 @pytest.fixture
 def seeded(app):
-    made, _ = make_partners()
-    police = made["tvp-oxford"][0]
-    police.is_police = True
-    db.session.add(RoutingRule(name="police", priority=1, conditions={"consent_police": True}, partner_id=police.id))
+    made, _ = make_partners(police_rule=True)
     make_user(made["centre-library"][0], "centre@library.example", CENTRE_PASSWORD, StaffRole.CENTRE)
     db.session.commit()
     return made

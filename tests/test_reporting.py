@@ -10,7 +10,7 @@ from PIL import Image
 
 from mantra import intake
 from mantra.extensions import db
-from mantra.models import Attachment, Channel, Draft, DraftFile, Report, ReporterRole, RoutingRule
+from mantra.models import Attachment, Channel, Draft, DraftFile, Report, ReporterRole
 
 from .factories import make_partners
 from .journey import ANSWERS, answer_all, answer_until, csrf, errors, post, submit
@@ -18,12 +18,7 @@ from .journey import ANSWERS, answer_all, answer_until, csrf, errors, post, subm
 
 @pytest.fixture
 def partners(app):
-    made, area = make_partners()
-    police = made["tvp-oxford"][0]
-    police.is_police = True
-    db.session.add(RoutingRule(name="police", priority=1, conditions={"consent_police": True}, partner_id=police.id))
-    db.session.commit()
-    return made
+    return make_partners(police_rule=True)[0]
 
 
 def test_an_anonymous_victim_reports_and_gets_a_reference_and_receipt_code(client, partners):

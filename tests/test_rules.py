@@ -11,7 +11,6 @@ from .factories import make_partners
 def _setup():
     made, _ = make_partners()
     police, support = made["tvp-oxford"][0], made["victim-support"][0]
-    police.is_police = True
     from mantra import accounts
     from mantra.models import PartnerKind
 
