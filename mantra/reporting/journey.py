@@ -89,9 +89,14 @@ def _areas() -> list[tuple[str, str]]:
     return [(a.slug, a.name) for a in db.session.scalars(sa.select(Area).order_by(Area.kind, Area.sort_order))]
 
 
-def _who_choices(form):
-    if centre_user():  # centre staff report for the person in front of them
+def _form(spec: Step, **kwargs):
+    """The step's form, with the choices that depend on data or on who is signed in."""
+    form = spec.form(**kwargs)
+    if spec.slug == "where":
+        form.area.choices = [("", _l("Select a place"))] + _areas()
+    if spec.slug == "who" and centre_user():  # centre staff report for the person in front of them
         form.who.choices = [("centre_staff", _l("I work at this reporting centre and am reporting for someone"))]
+    return form
 
 
 MAX_PEOPLE = 20
@@ -117,11 +122,7 @@ def question(step: str):
     if spec.slug == "evidence":
         return _evidence(spec, answers)
 
-    form = spec.form(data={f: answers.get(f) for f in spec.fields})
-    if spec.slug == "where":
-        form.area.choices = [("", _l("Select a place"))] + _areas()
-    if spec.slug == "who":
-        _who_choices(form)
+    form = _form(spec, data={f: answers.get(f) for f in spec.fields})
     if form.validate_on_submit():
         if spec.slug == "who" and form.who.data == "centre_staff" and not centre_user():
             return redirect(url_for("centre.sign_in", next=url_for("reporting.question", step="who")))
@@ -135,9 +136,7 @@ def question(step: str):
 
 def _keep_late_answer(spec: Step, answers: dict) -> None:
     """An answer sent after the earlier ones expired: keep it rather than lose it."""
-    form = spec.form()
-    if spec.slug == "where":
-        form.area.choices = [("", "")] + _areas()
+    form = _form(spec)
     if form.validate():
         answers.update({f: getattr(form, f).data for f in spec.fields})
         save_draft(answers)
@@ -317,9 +316,7 @@ def summary_rows(answers: dict) -> list[dict]:
             names = ", ".join(f["filename"] for f in list_draft_files()) or _l("None added")
             rows.append({"key": _l("Files"), "value": names, "href": change})
             continue
-        form = spec.form(formdata=None, data={f: answers.get(f) for f in spec.fields})
-        if spec.slug == "where":
-            form.area.choices = _areas()
+        form = _form(spec, formdata=None, data={f: answers.get(f) for f in spec.fields})
         if spec.slug == "when":
             day = answers.get("day")
             value = (f"{day}/" if day else "") + f"{answers.get('month')}/{answers.get('year')}"
