@@ -182,6 +182,26 @@ def test_people_involved_can_be_added_and_removed(client, partners):
     assert any("Describe the person" in e for e in errors(missing.text))
 
 
+def test_continue_with_a_person_described_but_not_added_keeps_them(client, partners):
+    answer_until(client, "people")
+    response = post(client, "/report/people", {"role": "responsible", "description": "Man in a blue cap", "continue": "1"})
+    assert response.headers["Location"].endswith("/report/evidence")
+    assert "Man in a blue cap" in client.get("/report/people").text
+    unclear = post(client, "/report/people", {"description": "Someone else", "continue": "1"})
+    assert unclear.status_code == 200 and any("Select who this person is" in e for e in errors(unclear.text))
+    assert "Someone else" in unclear.text
+
+
+def test_continue_with_a_file_chosen_but_not_uploaded_keeps_it(client, partners):
+    answer_until(client, "evidence")
+    page = client.get("/report/evidence")
+    response = client.post("/report/evidence", data={"csrf_token": csrf(page.text), "continue": "1",
+                                                     "file": (io.BytesIO(_png_with_gps()), "chosen.jpg")},
+                           content_type="multipart/form-data")
+    assert response.headers["Location"].endswith("/report/sharing")
+    assert "chosen.jpg" in client.get("/report/evidence").text
+
+
 def _png_with_gps() -> bytes:
     image = Image.new("RGB", (40, 30), "red")
     exif = Image.Exif()

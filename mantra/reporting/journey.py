@@ -160,13 +160,16 @@ def _people(spec: Step, answers: dict):
                 people.pop(index)
                 save_draft(answers)
             return redirect(url_for("reporting.question", step="people"))
-        if "add" in request.form and len(people) >= MAX_PEOPLE:
+        # 'Continue' with a description typed but not added adds it: nothing typed is lost.
+        adding = "add" in request.form or bool((request.form.get("description") or "").strip())
+        if adding and len(people) >= MAX_PEOPLE:
             form.description.errors = [_l("You can add up to 20 people. Describe anyone else in your own words.")]
-        elif "add" in request.form and form.validate():
+        elif adding and form.validate():
             people.append({"role": form.role.data, "description": form.description.data})
             save_draft(answers)
-            return redirect(url_for("reporting.question", step="people"))
-        if "continue" in request.form:  # CSRFProtect has already checked the token
+            if "add" in request.form:
+                return redirect(url_for("reporting.question", step="people"))
+        if "continue" in request.form and not form.errors:  # CSRFProtect has checked the token
             save_draft(answers)
             return redirect(_next_url(spec, answers))
     back, _ = _neighbours(spec, answers)
@@ -181,9 +184,11 @@ def _evidence(spec: Step, answers: dict):
         if "remove" in request.form:
             remove_draft_file(request.form.get("remove", type=int) or 0)
             return redirect(url_for("reporting.question", step="evidence"))
-        if "add" in request.form and form.validate():
-            upload = request.files.get("file")
-            if upload is None or not upload.filename:
+        upload = request.files.get("file")
+        chosen = upload is not None and bool(upload.filename)
+        # 'Continue' with a file chosen but not uploaded uploads it: nothing chosen is lost.
+        if ("add" in request.form or chosen) and form.validate():
+            if not chosen:
                 form.file.errors = [_l("Select a file to upload")]
             elif len(files) >= MAX_FILES:
                 form.file.errors = [_l("You can upload up to 5 files")]
@@ -195,8 +200,9 @@ def _evidence(spec: Step, answers: dict):
                 else:
                     save_draft(answers)  # makes sure the draft and its key exist
                     add_draft_file(evidence)
-                    return redirect(url_for("reporting.question", step="evidence"))
-        elif "continue" in request.form:
+                    if "add" in request.form:
+                        return redirect(url_for("reporting.question", step="evidence"))
+        if "continue" in request.form and not form.file.errors:
             return redirect(_next_url(spec, answers))
     back, _ = _neighbours(spec, answers)
     return render_template("reporting/evidence.html", form=form, files=files, step=spec, back=back)
