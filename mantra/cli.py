@@ -84,8 +84,7 @@ def seed_demo_command():
     path.write_text("Demo staff sign-ins (development only)\n" + "\n".join(lines) + "\n")
     path.chmod(0o600)
     click.echo(f"Seeded {len(demo.PARTNERS)} partners, {len(demo.AREAS)} areas, "
-               f"{len(demo.RULES)} routing rules, {len(demo.USERS)} accounts.")
-    click.echo(path.read_text())
+               f"{len(demo.RULES)} routing rules, {len(demo.USERS)} accounts; sign-ins in {path}.")
 
 
 def _partner(slug: str) -> Partner:

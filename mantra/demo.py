@@ -45,6 +45,7 @@ RULES = [
     ("Students to their university (Brookes)", 31, {"consent_partners": True, "student_at": "oxford-brookes"}, "oxford-brookes"),
     ("Sexual orientation or transgender identity", 40, {"consent_partners": True, "strands": ["sexual_orientation", "transgender"]}, "lgbt-liaison"),
     ("Disability: county council adult social care", 50, {"consent_partners": True, "strands": ["disability"]}, "oxfordshire-cc"),
+    ("Victim support offered to everyone who agrees to share", 60, {"consent_partners": True}, "victim-support"),
 ]
 
 USERS = [

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext, pgettext
 
 from .extensions import babel
 
@@ -16,9 +16,34 @@ def select_locale() -> str:
     return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or "en"
 
 
+def character_count_text() -> dict:
+    """GOV.UK character count messages in the page's language. GOV.UK Frontend
+    picks the plural form (one, few, many, other) with Intl.PluralRules, and
+    Polish needs all four. GOV.UK Frontend fills in `%{count}` itself.
+    Each call is a literal so that pybabel can extract it."""
+    return {
+        "textareaDescriptionText": gettext("You can enter up to %{count} characters"),
+        "charactersUnderLimitText": {
+            "one": pgettext("count=one", "You have %{count} character remaining"),
+            "few": pgettext("count=few", "You have %{count} characters remaining"),
+            "many": pgettext("count=many", "You have %{count} characters remaining"),
+            "other": pgettext("count=other", "You have %{count} characters remaining"),
+        },
+        "charactersAtLimitText": gettext("You have 0 characters remaining"),
+        "charactersOverLimitText": {
+            "one": pgettext("count=one", "You have %{count} character too many"),
+            "few": pgettext("count=few", "You have %{count} characters too many"),
+            "many": pgettext("count=many", "You have %{count} characters too many"),
+            "other": pgettext("count=other", "You have %{count} characters too many"),
+        },
+    }
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
 
     @app.context_processor
     def _languages():
         return {"languages": LANGUAGES, "current_lang": str(get_locale() or "en")}
+
+    app.add_template_global(character_count_text)  # a global, so imported macros see it

@@ -110,3 +110,12 @@ def test_centre_staff_are_signed_out_after_30_idle_minutes(client, app):
     with client.session_transaction() as session:
         session["centre_seen"] = time.time() - 31 * 60
     assert client.get("/centre/submissions").status_code == 302
+
+
+def test_partner_staff_with_the_right_password_are_told_this_is_not_their_sign_in(client, app):
+    partners, _ = make_partners()
+    make_user(partners["tvp-oxford"][0], "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    response = post(client, "/centre/sign-in", {"email": "officer@tvp.example", "password": PASSWORD})
+    assert any("not a reporting-centre account" in e for e in errors(response.text))
+    wrong = post(client, "/centre/sign-in", {"email": "officer@tvp.example", "password": "wrong password"})
+    assert not any("not a reporting-centre account" in e for e in errors(wrong.text))

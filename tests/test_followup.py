@@ -55,6 +55,7 @@ def test_the_receipt_code_shows_status_and_a_message_thread_both_ways(client, ap
     assert reply.status_code == 302
     page = client.get(reply.headers["Location"])
     assert "Yes, after 6pm please." in page.text and "Your message has been sent" in page.text
+    assert "File sent: second.jpg" in page.text and "Someone is working on your report" in page.text
     sealed = db.session.scalar(sa.select(Message.sealed_body).where(Message.direction == MessageDirection.FROM_REPORTER))
     assert b"6pm" not in sealed
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment).where(Attachment.message_id.is_not(None))) == 1

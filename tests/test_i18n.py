@@ -15,11 +15,11 @@ PO = ROOT / "mantra" / "translations" / "pl" / "LC_MESSAGES" / "messages.po"
 
 def test_every_message_in_the_code_has_a_polish_translation():
     catalog = read_po(PO.open("rb"))
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {(m.context, m.id) for m in catalog if m.id and m.string and not m.fuzzy}
     method_map = [("mantra/**.py", "python"), ("mantra/**/templates/**.html", "jinja2")]
-    keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None}
-    found = {msg for _, _, msg, *_ in extract_from_dir(str(ROOT), method_map, keywords=keywords)}
-    found = {m if isinstance(m, str) else m[0] for m in found}
+    keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "pgettext": ((1, "c"), 2)}
+    found = {(context, msg if isinstance(msg, str) else msg[0])
+             for _, _, msg, _, context in extract_from_dir(str(ROOT), method_map, keywords=keywords)}
     assert len(found) > 250
     assert sorted(found - translated) == []
 
@@ -43,3 +43,16 @@ import pytest
                                     "/\\evil.example", "/%0d%0a/evil.example", "javascript:alert(1)"])
 def test_the_language_switch_only_returns_to_this_site(client, target):
     assert client.get(f"/language/pl?next={target}").headers["Location"] == "/"
+
+
+def test_the_character_count_speaks_polish_with_its_plural_forms(client):
+    make_partners()
+    client.get("/language/pl")
+    from .journey import answer_until
+
+    answer_until(client, "account")
+    page = client.get("/report/account").text
+    assert "Możesz wpisać do 10000 znaków" in page
+    for form in ("znak", "znaki", "znaków"):
+        assert f"Możesz wpisać jeszcze %{{count}} {form}" in page
+    assert "characters remaining" not in page

@@ -72,6 +72,21 @@ def test_a_named_witness_gives_contact_details_that_are_sealed(client, partners)
     assert intake.open_with_receipt(code).content("monitoring")["ethnicity"] == "asian"
 
 
+def test_check_your_answers_says_not_given_and_names_each_persons_role(client, partners):
+    answer_all(client, people={"role": "witness", "description": "A bus driver", "continue": "1"})
+    check = client.get("/report/check").text
+    assert "A witness: A bus driver" in check
+    assert "Select an answer" not in check and "Not given" in check
+
+
+def test_someone_reporting_for_another_is_asked_about_that_person(client, partners):
+    answer_until(client, "situation")
+    assert "Are you a student?" in client.get("/report/situation").text
+    post(client, "/report/who", {"who": "witness"})
+    page = client.get("/report/situation").text
+    assert "Is the person it happened to a student?" in page and "Are you a student?" not in page
+
+
 def test_reporting_for_someone_else_is_an_on_behalf_report(client, partners):
     answer_all(client, who={"who": "on_behalf"})
     _, reference, _ = submit(client)

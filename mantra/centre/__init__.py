@@ -62,11 +62,12 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == form.email.data.strip().lower()))
-        ok = False
+        ok = not_centre = False
         if user is not None and user.active and not _locked(user):
             try:
                 accounts.unlock_user_key(user, form.password.data)
                 ok = user.role == StaffRole.CENTRE and user.partner.kind == PartnerKind.CENTRE
+                not_centre = not ok
             except vault.WrongPassword:
                 user.failed_sign_ins += 1
                 if user.failed_sign_ins >= LOCK_AFTER:
@@ -84,7 +85,10 @@ def sign_in():
             db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("centre.submissions")))
         db.session.commit()
-        form.password.errors = [_l("The email address or password is wrong, or the account is locked for 15 minutes after 5 wrong attempts")]
+        if not_centre:  # the right password: say why, rather than call it wrong
+            form.email.errors = [_l("This is not a reporting-centre account. Partner staff will sign in to their own workspace")]
+        else:
+            form.password.errors = [_l("The email address or password is wrong, or the account is locked for 15 minutes after 5 wrong attempts")]
     return render_template("centre/sign_in.html", form=form)
 
 

@@ -22,6 +22,12 @@ bp = Blueprint("followup", __name__, template_folder="templates", url_prefix="/f
 
 SESSION_MINUTES = 20  # idle
 SESSION_MAX_MINUTES = 60  # from entering the code, however active
+STATUS_HELP = {
+    ReportStatus.RECEIVED: _l("Your report is stored safely and is waiting to be passed to the organisations you agreed to."),
+    ReportStatus.ROUTED: _l("Your report has been passed to the organisations that can help. Someone will look at it soon."),
+    ReportStatus.IN_PROGRESS: _l("Someone is working on your report. They may send you a message here."),
+    ReportStatus.CLOSED: _l("The organisations have finished their work on your report. You can still send a message."),
+}
 STATUS_LABELS = {
     ReportStatus.RECEIVED: _l("Received"),
     ReportStatus.ROUTED: _l("With a partner organisation"),
@@ -71,8 +77,14 @@ def sign_in():
 
 def _messages(opened: intake.OpenedReport) -> list[dict]:
     rows = db.session.scalars(sa.select(Message).where(Message.report_id == opened.report.id).order_by(Message.created_at, Message.id))
+    files: dict[int, list[str]] = {}
+    for a in db.session.scalars(sa.select(Attachment).where(Attachment.report_id == opened.report.id,
+                                                            Attachment.message_id.is_not(None))):
+        meta = vault.open_sealed(opened.data_key, a.sealed_meta, table="attachment", row_id=a.id, field="meta")
+        files.setdefault(a.message_id, []).append(json.loads(meta)["filename"])
     return [{"from_reporter": m.direction == MessageDirection.FROM_REPORTER, "at": m.created_at,
-             "body": vault.open_sealed(opened.data_key, m.sealed_body, table="message", row_id=m.id, field="body").decode()}
+             "body": vault.open_sealed(opened.data_key, m.sealed_body, table="message", row_id=m.id, field="body").decode(),
+             "files": files.get(m.id, [])}
             for m in rows]
 
 
@@ -110,7 +122,8 @@ def report():
             db.session.commit()
             return redirect(url_for("followup.report", sent=1))
     return render_template("followup/report.html", form=form, report=opened.report,
-                           status=STATUS_LABELS[opened.report.status], messages=_messages(opened),
+                           status=STATUS_LABELS[opened.report.status], status_help=STATUS_HELP[opened.report.status],
+                           messages=_messages(opened),
                            sent=request.args.get("sent"))
 
 

@@ -209,7 +209,7 @@ class WhenForm(FlaskForm):
 
 class WhereForm(FlaskForm):
     area = ListField(_l("Where did it happen?"), [], _l("Select where it happened"),
-                     description=_l("Choose the part of Oxford, ‘Online’, or ‘Outside Oxford’."))
+                     description=_l("Choose the part of Oxford, ‘Online’, ‘Outside Oxford’, or that you do not know."))
     place = text(_l("Where exactly? (optional)"), 500, area=True,
                  hint=_l("For example a street, a bus route, a shop or a park. Only the organisations you agree to will see this."))
     online_detail = text(_l("If it happened online: the website or app, and a link (optional)"), 500)
@@ -259,13 +259,15 @@ class SharingForm(FlaskForm):
     submit = _submit()
 
 
+SITUATION_STUDENT = [("no", _l("No")), ("uni-oxford", _l("Yes, at the University of Oxford")),
+                     ("oxford-brookes", _l("Yes, at Oxford Brookes University")), ("other", _l("Yes, somewhere else"))]
+SITUATION_STUDENT_FOR_SOMEONE = [("no", _l("No")), ("uni-oxford", _l("Yes, at the University of Oxford")),
+                                 ("oxford-brookes", _l("Yes, at Oxford Brookes University")),
+                                 ("other", _l("Yes, somewhere else")), ("not_sure", _l("Not sure"))]
+
+
 class SituationForm(FlaskForm):
-    student = ChoiceField(
-        _l("Are you a student?"),
-        [("no", _l("No")), ("uni-oxford", _l("Yes, at the University of Oxford")),
-         ("oxford-brookes", _l("Yes, at Oxford Brookes University")), ("other", _l("Yes, somewhere else"))],
-        _l("Select if you are a student"),
-    )
+    student = ChoiceField(_l("Are you a student?"), SITUATION_STUDENT, _l("Select if you are a student"))
     council_tenant = ChoiceField(_l("Do you rent your home from the council?"), YES_NO_NOT_SURE,
                                  _l("Select if you rent your home from the council"))
     submit = _submit()

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import intake, rules
 from ..extensions import db, limiter
-from ..models import Area, Channel, IncidentKind, IncidentType, Partner, ReporterRole, Strand
+from ..models import Area, AreaKind, Channel, IncidentKind, IncidentType, Partner, ReporterRole, Strand
 from . import bp, forms
 from .drafts import (
     add_draft_file,
@@ -85,13 +85,24 @@ def _neighbours(step: Step, answers: dict) -> tuple[str, str]:
     return back, after
 
 
+NOT_KNOWN_AREA = "not_known"
+_AREA_KIND_NAMES = {AreaKind.ONLINE: _l("Online"), AreaKind.OUTSIDE: _l("Outside Oxford")}
+
+
 def _areas() -> list[tuple[str, str]]:
-    return [(a.slug, a.name) for a in db.session.scalars(sa.select(Area).order_by(Area.kind, Area.sort_order))]
+    areas = db.session.scalars(sa.select(Area).order_by(Area.kind, Area.sort_order))
+    return [(a.slug, _AREA_KIND_NAMES.get(a.kind, a.name)) for a in areas] + [
+        (NOT_KNOWN_AREA, _l("I do not know which part of Oxford"))]
 
 
-def _form(spec: Step, **kwargs):
-    """The step's form, with the choices that depend on data or on who is signed in."""
+def _form(spec: Step, answers: dict | None = None, **kwargs):
+    """The step's form, with the choices and wording that depend on data, on
+    who is signed in, and on who is reporting."""
     form = spec.form(**kwargs)
+    if spec.slug == "situation" and (answers or {}).get("who", "victim") != "victim":
+        form.student.label.text = _l("Is the person it happened to a student?")
+        form.student.choices = [(v, label) for v, label in forms.SITUATION_STUDENT_FOR_SOMEONE]
+        form.council_tenant.label.text = _l("Does the person it happened to rent their home from the council?")
     if spec.slug == "where":
         form.area.choices = [("", _l("Select a place"))] + _areas()
     if spec.slug == "who" and centre_user():  # centre staff report for the person in front of them
@@ -122,21 +133,21 @@ def question(step: str):
     if spec.slug == "evidence":
         return _evidence(spec, answers)
 
-    form = _form(spec, data={f: answers.get(f) for f in spec.fields})
+    form = _form(spec, answers, data={f: answers.get(f) for f in spec.fields})
     if form.validate_on_submit():
         if spec.slug == "who" and form.who.data == "centre_staff" and not centre_user():
             return redirect(url_for("centre.sign_in", next=url_for("reporting.question", step="who")))
         answers.update({f: getattr(form, f).data for f in spec.fields})
         save_draft(answers)
         return redirect(_next_url(spec, answers))
-    back, _ = _neighbours(spec, answers)
+    back = url_for("reporting.check") if request.args.get("change") else _neighbours(spec, answers)[0]
     return render_template(f"reporting/{spec.slug if spec.slug == 'when' else 'question'}.html",
                            form=form, step=spec, back=back)
 
 
 def _keep_late_answer(spec: Step, answers: dict) -> None:
     """An answer sent after the earlier ones expired: keep it rather than lose it."""
-    form = _form(spec)
+    form = _form(spec, answers)
     if form.validate():
         answers.update({f: getattr(form, f).data for f in spec.fields})
         save_draft(answers)
@@ -222,7 +233,7 @@ def facets_from(answers: dict) -> dict:
         "consent_police": answers.get("consent_police") == "yes",
         "consent_partners": answers.get("consent_partners") == "yes",
         "may_contact": answers.get("may_contact") == "yes",
-        "flag_student": student_at not in (None, "no"),
+        "flag_student": student_at in ("uni-oxford", "oxford-brookes", "other"),
         "student_at": student_at if student_at in ("uni-oxford", "oxford-brookes") else None,
         "flag_council_tenant": answers.get("council_tenant") == "yes",
         "flag_ongoing_risk": answers.get("still_happening") == "yes",
@@ -278,12 +289,12 @@ def _confirmation(sent: dict):
     # Rendered in the response to the POST, never after a redirect, so the
     # receipt code is never put in a cookie or a URL.
     return render_template("reporting/confirmation.html", reference=sent["reference"], code=sent["code"],
-                           may_contact=sent["may_contact"])
+                           may_contact=sent["may_contact"], centre=centre_user())
 
 
 def _submission(answers: dict) -> intake.Submission:
     facets = facets_from(answers)
-    area = db.session.scalar(sa.select(Area).where(Area.slug == answers.get("area")))
+    area = db.session.scalar(sa.select(Area).where(Area.slug == answers.get("area")))  # None when not known
     user = centre_user()
     who = answers["who"]
     role = {"victim": ReporterRole.VICTIM, "witness": ReporterRole.WITNESS,
@@ -315,14 +326,15 @@ def summary_rows(answers: dict) -> list[dict]:
         change = url_for("reporting.question", step=spec.slug, change=1)
         if spec.slug == "people":
             people = answers.get("people") or []
-            value = "\n".join(f"{p['description']}" for p in people) or _l("None added")
+            roles = dict(spec.form().role.choices)
+            value = "\n".join(f"{roles.get(p['role'], p['role'])}: {p['description']}" for p in people) or _l("None added")
             rows.append({"key": _l("People involved"), "value": value, "href": change})
             continue
         if spec.slug == "evidence":
             names = ", ".join(f["filename"] for f in list_draft_files()) or _l("None added")
             rows.append({"key": _l("Files"), "value": names, "href": change})
             continue
-        form = _form(spec, formdata=None, data={f: answers.get(f) for f in spec.fields})
+        form = _form(spec, answers, formdata=None, data={f: answers.get(f) for f in spec.fields})
         if spec.slug == "when":
             day = answers.get("day")
             value = (f"{day}/" if day else "") + f"{answers.get('month')}/{answers.get('year')}"
@@ -334,7 +346,9 @@ def summary_rows(answers: dict) -> list[dict]:
             f = getattr(form, name)
             value = answers.get(name)
             choices = dict(f.choices) if getattr(f, "choices", None) else None
-            if isinstance(value, list):
+            if value in (None, "", []):
+                value = None
+            elif isinstance(value, list):
                 value = "\n".join(str(choices.get(v, v)) for v in value)
             elif choices is not None:
                 value = choices.get(value, value)
