@@ -1,7 +1,9 @@
 """Walking the public journey through the Flask test client, as a browser would."""
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -29,6 +31,14 @@ def post(client, path: str, data: dict, **kw):
     page = client.get(path)
     assert page.status_code == 200, (path, page.status_code)
     return client.post(path, data={**data, "csrf_token": csrf(page.text)}, **kw)
+
+
+def cookie_payload(value: str) -> bytes:
+    """What a Flask session cookie carries, decoded (it is signed, not encrypted)."""
+    compressed = value.startswith(".")
+    payload = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return zlib.decompress(raw) if compressed else raw
 
 
 def errors(html: str) -> list[str]:

@@ -101,9 +101,36 @@ def test_without_a_code_the_report_page_sends_you_to_enter_one(client):
 
 
 def test_the_follow_up_session_ends_after_an_hour_however_active(client, app):
+    from datetime import timedelta
+
+    from mantra.models import Draft, utcnow
+
     _, code = _reported(client)
     post(client, "/follow-up/", {"code": code})
     assert client.get("/follow-up/report").status_code == 200
-    with client.session_transaction() as session:
-        session["followup"] = {**session["followup"], "started": time.time() - 3601}
+    # Idle for more than 20 minutes: the server half has expired.
+    db.session.execute(sa.update(Draft).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
     assert client.get("/follow-up/report").headers["Location"].endswith("/follow-up/")
+
+
+def test_the_report_key_is_not_in_the_cookie_and_signing_out_revokes_a_copy(client, app):
+    from mantra import intake
+
+    _, code = _reported(client)
+    post(client, "/follow-up/", {"code": code})
+    data_key = intake.open_with_receipt(code).data_key
+    import base64
+
+    from .journey import cookie_payload
+
+    cookie = cookie_payload(client.get_cookie("mantra_session").value)
+    assert b'"followup"' in cookie
+    assert base64.b64encode(data_key) not in cookie and data_key.hex().encode() not in cookie
+    copied = client.get_cookie("mantra_session").value
+    from .journey import csrf
+
+    client.post("/follow-up/sign-out", data={"csrf_token": csrf(client.get("/follow-up/report").text)})
+    thief = app.test_client()
+    thief.set_cookie("mantra_session", copied)
+    assert thief.get("/follow-up/report").status_code == 302

@@ -30,7 +30,9 @@ def seeded(app):
 
 
 def _continue(page, name="Continue"):
+    """Press a button that sends the form, and wait for the answer page to load."""
     page.get_by_role("button", name=name, exact=True).click()
+    page.wait_for_load_state("load")
 
 
 def _error_state(page, expected: str):
@@ -95,11 +97,11 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
     _continue(page)
 
     assert_no_axe_violations(page)  # people involved
-    page.get_by_role("button", name="Add this person").click()
+    _continue(page, "Add this person")
     assert_no_axe_violations(page)  # its error state
     page.get_by_label("Someone responsible").check()
     page.get_by_label("Describe them").fill(f"Tall man {marker}-person")
-    page.get_by_role("button", name="Add this person").click()
+    _continue(page, "Add this person")
     assert f"{marker}-person" in page.content()
     assert_no_axe_violations(page)
     _continue(page)
@@ -107,12 +109,12 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
     assert_no_axe_violations(page)  # evidence
     page.get_by_label("Upload a file").set_input_files(files=[{"name": "fake.png", "mimeType": "image/png",
                                                                "buffer": b"<script>alert(1)</script>"}])
-    page.get_by_role("button", name="Upload this file").click()
+    _continue(page, "Upload this file")
     assert "must be a JPEG, PNG, GIF, WebP or PDF" in page.content()
     assert_no_axe_violations(page)
     page.get_by_label("Upload a file").set_input_files(files=[{"name": "photo.jpg", "mimeType": "image/jpeg",
                                                                "buffer": _jpeg()}])
-    page.get_by_role("button", name="Upload this file").click()
+    _continue(page, "Upload this file")
     assert "photo.jpg" in page.content()
     _continue(page)
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, intake, vault
 from ..extensions import db, limiter
 from ..models import Attachment, Message, MessageDirection, Report, ReportStatus
 from ..reporting.forms import ReceiptForm, text, _submit
+from ..reporting.drafts import FOLLOWUP, discard_draft, load_draft, save_draft
 from ..reporting.uploads import UploadRejected, read_upload
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -20,7 +22,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovFileInput
 
 bp = Blueprint("followup", __name__, template_folder="templates", url_prefix="/follow-up")
 
-SESSION_MINUTES = 20  # idle
+SESSION_IDLE = timedelta(minutes=20)
 SESSION_MAX_MINUTES = 60  # from entering the code, however active
 STATUS_HELP = {
     ReportStatus.RECEIVED: _l("Your report is stored safely and is waiting to be passed to the organisations you agreed to."),
@@ -45,17 +47,19 @@ class ReplyForm(FlaskForm):
 
 
 def _opened() -> intake.OpenedReport | None:
-    """The report this browser unlocked with its receipt code, for a short while."""
-    held = session.get("followup")
-    now = time.time()
-    if not held or held["until"] < now or held["started"] + SESSION_MAX_MINUTES * 60 < now:
-        session.pop("followup", None)
+    """The report this browser unlocked with its receipt code, for a short while.
+
+    The report's data key is sealed on the server with a key only this
+    browser's cookie holds (as drafts are): a copied cookie alone opens
+    nothing, and signing out deletes the server half at once."""
+    held = load_draft(FOLLOWUP)
+    if not held or held["started"] + SESSION_MAX_MINUTES * 60 < time.time():
+        discard_draft(FOLLOWUP)
         return None
     report = db.session.get(Report, held["report_id"])
     if report is None:
         return None
-    held["until"] = time.time() + SESSION_MINUTES * 60
-    session["followup"] = held
+    save_draft(held, lifetime=SESSION_IDLE, slot=FOLLOWUP)  # idle time starts again
     return intake.OpenedReport(report, base64.b64decode(held["key"]))
 
 
@@ -69,8 +73,9 @@ def sign_in():
             # One answer for every failure: no way to tell a wrong code from a missing report.
             form.code.errors = [_l("We could not find a report with that receipt code. Check the code and try again")]
         else:
-            session["followup"] = {"report_id": opened.report.id, "until": time.time() + SESSION_MINUTES * 60,
-                                   "started": time.time(), "key": base64.b64encode(opened.data_key).decode()}
+            discard_draft(FOLLOWUP)
+            save_draft({"report_id": opened.report.id, "started": time.time(),
+                        "key": base64.b64encode(opened.data_key).decode()}, lifetime=SESSION_IDLE, slot=FOLLOWUP)
             return redirect(url_for("followup.report"))
     return render_template("followup/sign_in.html", form=form)
 
@@ -129,5 +134,5 @@ def report():
 
 @bp.post("/sign-out")
 def sign_out():
-    session.pop("followup", None)
+    discard_draft(FOLLOWUP)
     return redirect(url_for("reporting.start"))

@@ -1,9 +1,10 @@
-"""Answers in progress, sealed on the server with a key that only the
-person's session cookie holds.
+"""State kept for one browser, sealed on the server with a key that only
+that browser's session cookie holds: answers in progress (slot "draft") and
+an unlocked follow-up session (slot "followup").
 
 The database keeps ciphertext it cannot open; the cookie keeps a random key
-and an id, never an answer. Drafts expire after an idle period, and
-'Exit this page' deletes the draft at once.
+and an id, never an answer or a report key. Everything expires after an idle
+period, and 'Exit this page' deletes it at once.
 """
 from __future__ import annotations
 
@@ -25,29 +26,30 @@ DRAFT_IDLE_LIFETIME = timedelta(hours=2)
 # repeated send (a double click, a retry on a bad connection) shows the same
 # confirmation instead of losing the code. Still sealed; gone after this.
 SENT_LIFETIME = timedelta(minutes=10)
-_SESSION_KEY = "draft"
+DRAFT = "draft"
+FOLLOWUP = "followup"
 
 
-def _handle() -> tuple[str, bytes] | None:
-    handle = session.get(_SESSION_KEY)
+def _handle(slot: str = DRAFT) -> tuple[str, bytes] | None:
+    handle = session.get(slot)
     if not handle:
         return None
     return handle["id"], base64.b64decode(handle["key"])
 
 
-def load_draft() -> dict:
-    handle = _handle()
+def load_draft(slot: str = DRAFT) -> dict:
+    handle = _handle(slot)
     if handle is None:
         return {}
     draft_id, key = handle
     row = db.session.get(Draft, draft_id)
     if row is None or row.sealed_answers is None or _expired(row):
-        discard_draft()  # forget it all, files included: a new draft gets a new id and key
+        discard_draft(slot)  # forget it all, files included: a new draft gets a new id and key
         return {}
     try:
         plain = vault.open_sealed(key, row.sealed_answers, table="draft", row_id=draft_id, field="answers")
     except vault.VaultError:
-        discard_draft()
+        discard_draft(slot)
         return {}
     return json.loads(plain)
 
@@ -67,11 +69,11 @@ def mark_draft_sent(sent: dict) -> None:
     save_draft({"sent": sent}, lifetime=SENT_LIFETIME)
 
 
-def save_draft(answers: dict, lifetime: timedelta = DRAFT_IDLE_LIFETIME) -> None:
-    handle = _handle()
+def save_draft(answers: dict, lifetime: timedelta = DRAFT_IDLE_LIFETIME, slot: str = DRAFT) -> None:
+    handle = _handle(slot)
     if handle is None:
         draft_id, key = secrets.token_urlsafe(32), vault.new_data_key()
-        session[_SESSION_KEY] = {"id": draft_id, "key": base64.b64encode(key).decode()}
+        session[slot] = {"id": draft_id, "key": base64.b64encode(key).decode()}
     else:
         draft_id, key = handle
     sealed = vault.seal(
@@ -85,9 +87,9 @@ def save_draft(answers: dict, lifetime: timedelta = DRAFT_IDLE_LIFETIME) -> None
     db.session.commit()
 
 
-def discard_draft() -> None:
-    handle = _handle()
-    session.pop(_SESSION_KEY, None)
+def discard_draft(slot: str = DRAFT) -> None:
+    handle = _handle(slot)
+    session.pop(slot, None)
     if handle is not None:
         db.session.execute(sa.delete(DraftFile).where(DraftFile.draft_id == handle[0]))
         db.session.execute(sa.delete(Draft).where(Draft.id == handle[0]))

@@ -5,7 +5,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 
 from ..security import safe_next
 from . import bp
-from .drafts import discard_draft
+from .drafts import DRAFT, FOLLOWUP, discard_draft
 
 
 @bp.get("/")
@@ -40,7 +40,8 @@ def language(code: str):
 @bp.get("/exit")
 def exit_page():
     """Clear the draft and the session, then leave for a neutral site."""
-    discard_draft()
+    discard_draft(DRAFT)
+    discard_draft(FOLLOWUP)
     session.clear()
     response = redirect(current_app.config["NEUTRAL_EXIT_URL"])
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
