@@ -48,44 +48,39 @@ def text(label, max_length, *, hint=None, required=None, widget=None, area=False
                  widget=widget or (GovTextArea() if area else GovTextInput()))
 
 
-class ChoiceField(RadioField):
-    """Radios whose wrong-value message is friendly and never echoes input."""
+class _FriendlyChoice:
+    """Choices whose wrong-value message is friendly and never echoes input."""
 
-    def __init__(self, label, choices, required, **kw):
-        super().__init__(label, choices=choices, widget=GovRadioInput(),
-                         validators=[InputRequired(message=required)] if required else [Optional()], **kw)
-        self._required_message = required
+    widget_class: type
 
-    def pre_validate(self, form):
-        if self.data is not None and self.data not in {c[0] for c in self.choices}:
-            raise ValidationError(self._required_message or _l("Select one of the options"))
-
-
-class ChoicesField(SelectMultipleField):
-    """Checkboxes, several answers allowed."""
-
-    def __init__(self, label, choices, required, **kw):
-        super().__init__(label, choices=choices, widget=GovCheckboxesInput(),
+    def __init__(self, label, choices, required=None, **kw):
+        super().__init__(label, choices=choices, widget=self.widget_class(),
                          validators=[InputRequired(message=required)] if required else [Optional()], **kw)
         self._required_message = required
 
     def pre_validate(self, form):
         allowed = {c[0] for c in self.choices}
-        if any(v not in allowed for v in self.data or []):
+        given = self.data if isinstance(self.data, list) else [self.data] if self.data else []
+        if any(v not in allowed for v in given):
             raise ValidationError(self._required_message or _l("Select from the options shown"))
 
 
-class ListField(SelectField):
-    """A select whose wrong-value message is friendly."""
+class ChoiceField(_FriendlyChoice, RadioField):
+    """Radios: one answer."""
 
-    def __init__(self, label, choices, required=None, **kw):
-        super().__init__(label, choices=choices, widget=GovSelect(),
-                         validators=[InputRequired(message=required)] if required else [Optional()], **kw)
-        self._required_message = required
+    widget_class = GovRadioInput
 
-    def pre_validate(self, form):
-        if self.data and self.data not in {c[0] for c in self.choices}:
-            raise ValidationError(self._required_message or _l("Select one of the options"))
+
+class ChoicesField(_FriendlyChoice, SelectMultipleField):
+    """Checkboxes, several answers allowed."""
+
+    widget_class = GovCheckboxesInput
+
+
+class ListField(_FriendlyChoice, SelectField):
+    """A select list."""
+
+    widget_class = GovSelect
 
 
 def _submit(label=_l("Continue")):
