@@ -127,6 +127,10 @@ def test_an_empty_required_answer_gets_a_clear_message_beside_the_field(client, 
     ("when", {"day": "1", "month": "1", "year": "2999", "still_happening": "no"}, "today or in the past", "2999"),
     ("when", {"day": "x", "month": "January", "year": "26", "still_happening": "maybe"}, "Enter the date in numbers", "January"),
     ("when", {"month": "13", "year": "2026", "still_happening": "no"}, "Enter a month from 1 to 12", "13"),
+    ("when", {"day": "0", "month": "3", "year": "2026", "still_happening": "no"}, "Enter a real day for that month", None),
+    ("when", {"day": "9" * 20, "month": "3", "year": "9" * 5000, "still_happening": "no"}, "Enter the date in numbers", None),
+    ("when", {"month": "3", "year": "10000", "still_happening": "no"}, "Enter the date in numbers", "10000"),
+    ("when", {"month": "3", "year": "2999", "still_happening": "no"}, "today or in the past", "2999"),
     ("when", {"month": "3", "year": "", "still_happening": "no"}, "Enter the year it happened", None),
     ("account", {"narrative": "é" * 10001}, "10000 characters or fewer", "é" * 10001),
     ("contact", {"may_contact": "yes", "email": "not-an-email"}, "Enter an email address in the correct format", "not-an-email"),
@@ -144,6 +148,14 @@ def test_bad_input_keeps_what_was_typed_and_never_500s(client, partners, step, d
     if kept:
         assert kept in response.text
     assert "<script>alert(1)</script>" not in response.text
+
+
+def test_dates_in_other_digit_forms_are_understood_and_stored_plainly(client, partners):
+    answer_until(client, "when")
+    response = post(client, "/report/when", {"day": "０３", "month": "３", "year": "２０２６", "still_happening": "no"})
+    assert response.status_code == 302, errors(response.text)
+    page = client.get("/report/when").text
+    assert 'value="3"' in page and 'value="2026"' in page
 
 
 def test_a_date_error_links_to_and_marks_only_the_wrong_part(client, partners):
@@ -271,6 +283,9 @@ def test_a_photo_is_stored_without_its_location_metadata(client, partners):
      + __import__("zlib").compress(b"<< /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>") + b"\nendstream\n%%EOF",
      "contains scripts"),
     ("locked.pdf", b"%PDF-1.4\ntrailer << /Encrypt 5 0 R >>\n%%EOF", "protected or in a format"),
+    ("twice.pdf", b"%PDF-1.5\n4 0 obj << /Type /ObjStm /Filter [/FlateDecode /FlateDecode] >>\nstream\n"
+     + __import__("zlib").compress(__import__("zlib").compress(b"/JavaScript")) + b"\nendstream\nendobj\n%%EOF",
+     "protected or in a format"),
     ("empty.png", b"", "The selected file is empty"),
     ("svg.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "must be a JPEG"),
 ])
@@ -282,13 +297,30 @@ def test_disguised_or_dangerous_uploads_are_refused_beside_the_field(client, par
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftFile)) == 0
 
 
-def test_an_ordinary_pdf_is_accepted(client, partners):
+def _ordinary_pdfs():
     pdf = io.BytesIO()
     Image.new("RGB", (60, 40), "green").save(pdf, "PDF")
+    yield "pillow.pdf", pdf.getvalue()
+    # As LibreOffice writes them: open at page 1 (an OpenAction that runs nothing),
+    # and image bytes that happen to look like tags or names.
+    yield "office.pdf", (b"%PDF-1.6\n1 0 obj << /Type /Catalog /OpenAction [2 0 R /XYZ null null 0] >> endobj\n"
+                         b"3 0 obj << /Length 40 /Filter /DCTDecode >>\nstream\n\xff\xd8<a /JS <script /Launch\xff\xd9\n"
+                         b"endstream\nendobj\n%%EOF\n")
+
+
+@pytest.mark.parametrize("name, data", list(_ordinary_pdfs()))
+def test_ordinary_pdfs_are_accepted(client, partners, name, data):
     _to_evidence(client)
-    response = _upload(client, "letter.pdf", pdf.getvalue())
+    response = _upload(client, name, data)
     assert response.status_code == 302, errors(response.text)
-    assert "letter.pdf" in client.get("/report/evidence").text
+    assert name in client.get("/report/evidence").text
+
+
+def test_a_pdf_built_to_be_slow_to_check_is_read_in_one_pass(client, partners):
+    """Many 'stream' keywords and no 'endstream': a backtracking check would take hours."""
+    _to_evidence(client)
+    response = _upload(client, "slow.pdf", b"%PDF-1.4\n" + b"stream\nxx" * 100_000 + b"\n%%EOF")
+    assert response.status_code == 302
 
 
 def test_a_file_over_10_mb_gets_a_message_and_an_oversized_request_a_plain_413(client, partners, app):
@@ -384,3 +416,37 @@ def test_with_redis_down_the_person_still_gets_their_reference_and_receipt(pg_da
         assert intake.open_with_receipt(code).report.reference == reference
         db.session.remove()
         db.engine.dispose()
+
+
+def test_two_sends_at_the_same_moment_store_one_report(app, partners):
+    """Both requests read the draft before either claims it: only one may store a report."""
+    from mantra.reporting import drafts
+
+    with app.test_request_context():
+        drafts.save_draft({"who": "victim"})
+        row = db.session.get(Draft, drafts._handle()[0])
+        read_by_both = row.sealed_answers
+        assert drafts.claim_draft_for_sending() == {"who": "victim"}
+        # The second request read the same blob; its compare-and-swap must fail.
+        db.session.execute(sa.update(Draft).values(sealed_answers=read_by_both))
+        db.session.commit()
+        first_claim = drafts.claim_draft_for_sending()
+        second_claim = drafts.claim_draft_for_sending()
+        assert first_claim == {"who": "victim"} and second_claim is None
+
+
+def test_every_saved_answer_renews_the_cookie_so_active_people_are_not_timed_out(client, partners):
+    post(client, "/report/who", {"who": "victim"})
+    response = post(client, "/report/what", {"kinds": ["graffiti"]})
+    assert "mantra_session=" in response.headers.get("Set-Cookie", "")
+
+
+def test_after_moving_on_a_resend_cannot_show_the_code_again(client, partners):
+    answer_all(client)
+    token = csrf(client.get("/report/check").text)
+    first = client.post("/report/check", data={"csrf_token": token})
+    code = re.search(r'id="receipt-code">([\d-]+)<', first.text).group(1)
+    client.get("/")  # the person moved on
+    again = client.post("/report/check", data={"csrf_token": token})
+    assert code not in again.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1

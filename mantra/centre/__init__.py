@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length
 from .. import accounts, audit, vault
 from ..extensions import db, limiter
 from ..models import PartnerKind, Report, StaffRole, StaffUser, utcnow
+from ..reporting.drafts import DRAFT, FOLLOWUP, discard_draft
 from ..reporting.forms import _submit, clean_text
 from ..security import safe_next
 
@@ -38,7 +39,7 @@ def _load_centre_user():
     g.centre_user = None
     user_id = session.get("centre_user_id")
     if user_id and session.get("centre_seen", 0) + IDLE_SECONDS < time.time():
-        session.clear()
+        _end_session()
         return
     if user_id:
         session["centre_seen"] = time.time()
@@ -86,15 +87,24 @@ def sign_in():
             return redirect(safe_next(request.args.get("next"), url_for("centre.submissions")))
         db.session.commit()
         if not_centre:  # the right password: say why, rather than call it wrong
+            audit.record("centre.sign_in_refused", actor_id=user.id, partner_id=user.partner_id, reason="not_centre")
+            db.session.commit()
             form.email.errors = [_l("This is not a reporting-centre account. Partner staff will sign in to their own workspace")]
         else:
             form.password.errors = [_l("The email address or password is wrong, or the account is locked for 15 minutes after 5 wrong attempts")]
     return render_template("centre/sign_in.html", form=form)
 
 
+def _end_session() -> None:
+    """Sign out, deleting the server half of anything this browser had open."""
+    discard_draft(DRAFT)
+    discard_draft(FOLLOWUP)
+    session.clear()
+
+
 @bp.post("/sign-out")
 def sign_out():
-    session.clear()
+    _end_session()
     return redirect(url_for("reporting.start"))
 
 

@@ -14,7 +14,7 @@ from .. import audit, intake, vault
 from ..extensions import db, limiter
 from ..models import Attachment, Message, MessageDirection, Report, ReportStatus
 from ..reporting.forms import ReceiptForm, text, _submit
-from ..reporting.drafts import FOLLOWUP, discard_draft, load_draft, save_draft
+from ..reporting.drafts import FOLLOWUP, discard_draft, forget_sent_report, load_draft, save_draft
 from ..reporting.uploads import UploadRejected, read_upload
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -66,6 +66,7 @@ def _opened() -> intake.OpenedReport | None:
 @bp.route("/", methods=["GET", "POST"])
 @limiter.limit("10 per 15 minutes;30 per day", methods=["POST"])
 def sign_in():
+    forget_sent_report()
     form = ReceiptForm()
     if form.validate_on_submit():
         opened = None if form.website.data else intake.open_with_receipt(form.code.data)
@@ -135,4 +136,5 @@ def report():
 @bp.post("/sign-out")
 def sign_out():
     discard_draft(FOLLOWUP)
+    forget_sent_report()
     return redirect(url_for("reporting.start"))

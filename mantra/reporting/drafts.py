@@ -25,14 +25,15 @@ DRAFT_IDLE_LIFETIME = timedelta(hours=2)
 # After sending, the draft holds only the reference and receipt code, so that a
 # repeated send (a double click, a retry on a bad connection) shows the same
 # confirmation instead of losing the code. Still sealed; gone after this.
-SENT_LIFETIME = timedelta(minutes=10)
+SENT_LIFETIME = timedelta(seconds=60)
 DRAFT = "draft"
 FOLLOWUP = "followup"
 
 
 def _handle(slot: str = DRAFT) -> tuple[str, bytes] | None:
     handle = session.get(slot)
-    if not handle:
+    if not isinstance(handle, dict) or "id" not in handle or "key" not in handle:
+        session.pop(slot, None)  # nothing, or a cookie from an older version
         return None
     return handle["id"], base64.b64decode(handle["key"])
 
@@ -69,6 +70,31 @@ def mark_draft_sent(sent: dict) -> None:
     save_draft({"sent": sent}, lifetime=SENT_LIFETIME)
 
 
+def claim_draft_for_sending() -> dict | None:
+    """Take the answers for sending, atomically: the sealed answers are swapped
+    for a 'sending' marker only if nobody changed them since they were read, so
+    two simultaneous sends (a double click without JavaScript) store one report.
+    Returns the answers, or None when another request has them."""
+    handle = _handle()
+    answers = load_draft()
+    if handle is None or not answers or "sending" in answers or "sent" in answers:
+        return None
+    draft_id, key = handle
+    current = db.session.get(Draft, draft_id).sealed_answers
+    marker = vault.seal(key, json.dumps({"sending": True}).encode(), table="draft", row_id=draft_id, field="answers")
+    result = db.session.execute(
+        sa.update(Draft).where(Draft.id == draft_id, Draft.sealed_answers == current).values(sealed_answers=marker)
+    )
+    db.session.commit()
+    return answers if result.rowcount == 1 else None
+
+
+def forget_sent_report() -> None:
+    """Once the person has moved on, a sent report's code can never be shown again."""
+    if load_draft().get("sent"):
+        discard_draft()
+
+
 def save_draft(answers: dict, lifetime: timedelta = DRAFT_IDLE_LIFETIME, slot: str = DRAFT) -> None:
     handle = _handle(slot)
     if handle is None:
@@ -82,6 +108,7 @@ def save_draft(answers: dict, lifetime: timedelta = DRAFT_IDLE_LIFETIME, slot: s
     row = db.session.get(Draft, draft_id) or Draft(id=draft_id)
     row.sealed_answers = sealed
     row.expires_at = utcnow() + lifetime
+    session.modified = True  # re-sign the cookie, so its age counts from the last activity
     db.session.add(row)
     purge_expired_drafts(commit=False)
     db.session.commit()

@@ -174,7 +174,8 @@ class WhenForm(FlaskForm):
         return valid
 
     def _date_problem(self) -> tuple[tuple[str, ...], object]:
-        parts = {name: (getattr(self, name).data or "") for name in ("day", "month", "year")}
+        # NFKC turns full-width and other digit forms into 0-9.
+        parts = {n: unicodedata.normalize("NFKC", getattr(self, n).data or "").strip() for n in ("day", "month", "year")}
         missing = tuple(n for n in ("month", "year") if not parts[n])
         if len(missing) == 2:
             return missing, _l("Enter the month and year it happened, even if you are not sure of the day")
@@ -182,20 +183,28 @@ class WhenForm(FlaskForm):
             return missing, _l("Enter the month it happened")
         if missing == ("year",):
             return missing, _l("Enter the year it happened")
-        not_numbers = tuple(n for n, v in parts.items() if v and not (v.isascii() and v.isdigit()))
+        widths = {"day": 2, "month": 2, "year": 4}
+        not_numbers = tuple(n for n, v in parts.items()
+                            if v and not (v.isascii() and v.isdigit() and len(v.lstrip("0") or "0") <= widths[n]))
         if not_numbers:
             return not_numbers, _l("Enter the date in numbers, for example 27 3 2026, or just 3 2026")
-        day, month, year = (int(parts[n]) if parts[n] else None for n in ("day", "month", "year"))
+        day = int(parts["day"]) if parts["day"] else None
+        month, year = int(parts["month"]), int(parts["year"])
         if not 1 <= month <= 12:
             return ("month",), _l("Enter a month from 1 to 12")
-        if year < 1990:
+        if not 1990 <= year:
             return ("year",), _l("Enter a year after 1990")
+        if year > date.today().year:
+            return ("year",), _l("The date must be today or in the past")
         try:
-            when = date(year, month, day or 1)
+            when = date(year, month, day if day is not None else 1)
         except ValueError:
             return ("day",), _l("Enter a real day for that month")
         if when > date.today():
             return ("day", "month", "year") if day else ("month", "year"), _l("The date must be today or in the past")
+        # Store the numbers as numbers: "03" and "３" become "3".
+        for name, value in (("day", day), ("month", month), ("year", year)):
+            getattr(self, name).data = "" if value is None else str(value)
         return (), None
 
     def incident_month(self) -> date:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
@@ -16,6 +17,7 @@ from ..models import Area, AreaKind, Channel, IncidentKind, IncidentType, Partne
 from . import bp, forms
 from .drafts import (
     add_draft_file,
+    claim_draft_for_sending,
     discard_draft,
     list_draft_files,
     load_draft,
@@ -261,6 +263,8 @@ def check():
         flash(_l("Your answers were cleared or have expired. Please start again."))
         return redirect(url_for("reporting.start"))
     form = forms.SubmitReportForm()
+    if "sending" in answers:  # another request is sending this report this very moment
+        answers = _wait_until_sent()
     sent = answers.get("sent")
     if sent is not None:
         if form.validate_on_submit():  # sent twice (a retry, a double click): same confirmation
@@ -274,8 +278,16 @@ def check():
         if form.website.data:
             form.website.errors = [_l("Leave this field blank")]
         else:
-            report, code = intake.store_report(_submission(answers))
-            sent = {"reference": report.reference, "code": code, "may_contact": answers.get("may_contact") == "yes"}
+            claimed = claim_draft_for_sending()
+            if claimed is None:  # lost the race to a simultaneous send of the same report
+                sent = _wait_until_sent().get("sent")
+                return _confirmation(sent) if sent else redirect(url_for("reporting.check"))
+            try:
+                report, code = intake.store_report(_submission(claimed))
+            except Exception:
+                save_draft(claimed)  # not stored: give the answers back so the person can send again
+                raise
+            sent = {"reference": report.reference, "code": code, "may_contact": claimed.get("may_contact") == "yes"}
             try:
                 mark_draft_sent(sent)
             except Exception as exc:  # the report is stored: nothing may stop the person seeing their code
@@ -283,6 +295,17 @@ def check():
             return _confirmation(sent)
     return render_template("reporting/check.html", form=form, rows=summary_rows(answers),
                            partners=who_will_see(answers), answers=answers)
+
+
+def _wait_until_sent(seconds: float = 10) -> dict:
+    """The draft once a simultaneous send of it has finished (or given up)."""
+    for _ in range(int(seconds / 0.2)):
+        db.session.expire_all()
+        answers = load_draft()
+        if "sending" not in answers:
+            return answers
+        time.sleep(0.2)
+    return {}
 
 
 def _confirmation(sent: dict):

@@ -5,11 +5,12 @@ from flask import current_app, redirect, render_template, request, session, url_
 
 from ..security import safe_next
 from . import bp
-from .drafts import DRAFT, FOLLOWUP, discard_draft
+from .drafts import DRAFT, FOLLOWUP, discard_draft, forget_sent_report
 
 
 @bp.get("/")
 def start():
+    forget_sent_report()
     return render_template("reporting/start.html")
 
 

@@ -16,16 +16,20 @@ from ..intake import EvidenceFile
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
 MAX_PIXELS = 40_000_000
+# Actions and content that can run or fetch something when a PDF is opened.
+# Matched case-sensitively (PDF names are), never inside stream bodies (raw
+# image or font bytes match anything by chance), with #xx escapes decoded.
 _PDF_ACTIVE = re.compile(
-    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|OpenAction|AA|SubmitForm|ImportData|GoToR|GoToE|XFA)\b"
-    rb"|<\s*(script|html|svg|iframe|img|object|embed|body|meta|link|style|form|a\s)",
-    re.I,
+    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|SubmitForm|ImportData|GoToR|GoToE|XFA)(?![A-Za-z0-9])"
 )
-# Filters whose content we cannot read, and encryption, hide what a stream holds.
-_PDF_UNREADABLE = re.compile(rb"/(LZWDecode|ASCII85Decode|ASCIIHexDecode|RunLengthDecode|Crypt|Encrypt|A85|AHx|LZW|RL)\b")
-_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+# An HTML or SVG document hidden in the PDF's text (a polyglot).
+_PDF_HTML = re.compile(rb"<\s*(script|html|svg|iframe|img|object|embed|body|meta|iframe)\b", re.I)
+# Encryption and filters we cannot read would hide what an object holds.
+_PDF_UNREADABLE = re.compile(rb"/(Encrypt|LZWDecode|ASCII85Decode|ASCIIHexDecode|RunLengthDecode|Crypt)(?![A-Za-z0-9])")
+_PDF_STREAM_START = re.compile(rb"stream\r?\n")
+_PDF_ONE_FLATE = re.compile(rb"/Filter\s*(/FlateDecode(?![A-Za-z0-9])|\[\s*/FlateDecode\s*\])")
 _PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_MAX_INFLATED = 50 * 1024 * 1024
+_MAX_INFLATED = 50 * 1024 * 1024  # for the whole file
 _KEEP_AS = {"JPEG": ("JPEG", "image/jpeg", "jpg"), "PNG": ("PNG", "image/png", "png"),
             "GIF": ("PNG", "image/png", "png"), "WEBP": ("PNG", "image/png", "png")}
 
@@ -50,29 +54,45 @@ def clean_upload(filename: str, data: bytes) -> EvidenceFile:
     return _clean_image(filename, data)
 
 
-def _pdf_texts(data: bytes):
-    """The file, and each compressed (Flate) stream inflated, with #xx name escapes decoded."""
-    yield data
-    for match in _PDF_STREAM.finditer(data):
-        inflater = zlib.decompressobj()
-        try:
-            inflated = inflater.decompress(match.group(1).strip(b"\r\n"), _MAX_INFLATED)
-        except zlib.error:
-            continue  # not Flate (an image, say): nothing to read in it
-        if inflater.unconsumed_tail:
-            raise UploadRejected(_l("The selected PDF is too large once opened. Take a screenshot of it instead"))
-        yield inflated
+def _pdf_parts(data: bytes):
+    """The PDF's own text (everything outside stream bodies), then each object
+    stream (where objects can hide) inflated. One forward pass: linear time."""
+    inflated_total, pos = 0, 0
+    while True:
+        match = _PDF_STREAM_START.search(data, pos)
+        end = data.find(b"endstream", match.end()) if match else -1
+        if match is None or end < 0:
+            yield data[pos:]
+            return
+        dictionary = data[data.rfind(b"obj", pos, match.start()) + 1 or pos: match.start()]
+        yield data[pos:match.start()]
+        if b"/ObjStm" in _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), dictionary):
+            if _PDF_ONE_FLATE.search(dictionary) is None or b"/DecodeParms" in dictionary:
+                raise UploadRejected(_UNREADABLE)
+            inflater = zlib.decompressobj()
+            try:
+                inflated = inflater.decompress(data[match.end():end], _MAX_INFLATED - inflated_total)
+            except zlib.error:
+                raise UploadRejected(_UNREADABLE) from None
+            inflated_total += len(inflated)
+            if inflater.unconsumed_tail:
+                raise UploadRejected(_l("The selected PDF is too large once opened. Take a screenshot of it instead"))
+            yield inflated
+        pos = end + len(b"endstream")
+
+
+_UNREADABLE = _l("The selected PDF is protected or in a format we cannot check. Take a screenshot of it instead")
 
 
 def _clean_pdf(filename: str, data: bytes) -> EvidenceFile:
     if b"%%EOF" not in data[-1024:]:
         raise UploadRejected(_l("The selected PDF is damaged or incomplete. Try saving it again"))
-    for text in _pdf_texts(data):
-        text = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text)
-        if _PDF_ACTIVE.search(text):
+    for part in _pdf_parts(data):
+        part = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), part)
+        if _PDF_ACTIVE.search(part) or _PDF_HTML.search(part):
             raise UploadRejected(_l("The selected PDF contains scripts or other active content, so we cannot accept it. Take a screenshot of it instead"))
-        if _PDF_UNREADABLE.search(text):
-            raise UploadRejected(_l("The selected PDF is protected or in a format we cannot check. Take a screenshot of it instead"))
+        if _PDF_UNREADABLE.search(part):
+            raise UploadRejected(_UNREADABLE)
     return EvidenceFile(_safe_name(filename, "pdf"), "application/pdf", data)
 
 
