@@ -5,7 +5,7 @@ import base64
 import re
 import zlib
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 ANSWERS = {
     "who": {"who": "victim"},

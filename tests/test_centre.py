@@ -119,3 +119,18 @@ def test_partner_staff_with_the_right_password_are_told_this_is_not_their_sign_i
     assert any("not a reporting-centre account" in e for e in errors(response.text))
     wrong = post(client, "/centre/sign-in", {"email": "officer@tvp.example", "password": "wrong password"})
     assert not any("not a reporting-centre account" in e for e in errors(wrong.text))
+
+
+def test_signing_out_deletes_a_part_written_report_on_the_server(client, app):
+    import sqlalchemy as sa
+
+    from mantra.models import Draft
+
+    _centre_staff(app)
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    post(client, "/report/who", {"who": "centre_staff"})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 1
+    from .journey import csrf
+
+    client.post("/centre/sign-out", data={"csrf_token": csrf(client.get("/centre/submissions").text)})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0

@@ -450,3 +450,26 @@ def test_after_moving_on_a_resend_cannot_show_the_code_again(client, partners):
     again = client.post("/report/check", data={"csrf_token": token})
     assert code not in again.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+
+
+def test_a_send_that_died_half_way_gives_the_answers_back(client, partners):
+    import base64
+    import json
+    import time as clock
+
+    from mantra import vault
+
+    answer_all(client)
+    with client.session_transaction() as cookie_session:
+        handle = cookie_session["draft"]
+    # As a crashed send leaves it: claimed a minute ago, never marked sent.
+    key = base64.b64decode(handle["key"])
+    row = db.session.get(Draft, handle["id"])
+    answers = json.loads(vault.open_sealed(key, row.sealed_answers, table="draft", row_id=row.id, field="answers"))
+    row.sealed_answers = vault.seal(key, json.dumps({"sending": clock.time() - 60, "answers": answers}).encode(),
+                                    table="draft", row_id=row.id, field="answers")
+    db.session.commit()
+    check = client.get("/report/check")
+    assert check.status_code == 200 and "A man shouted abuse at me about my religion." in check.text
+    _, reference, _ = submit(client)
+    assert reference  # the person can send it after all

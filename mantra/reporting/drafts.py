@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -81,7 +82,9 @@ def claim_draft_for_sending() -> dict | None:
         return None
     draft_id, key = handle
     current = db.session.get(Draft, draft_id).sealed_answers
-    marker = vault.seal(key, json.dumps({"sending": True}).encode(), table="draft", row_id=draft_id, field="answers")
+    # The marker keeps the answers, so a send that dies half-way loses nothing.
+    marker = vault.seal(key, json.dumps({"sending": time.time(), "answers": answers}).encode(),
+                        table="draft", row_id=draft_id, field="answers")
     result = db.session.execute(
         sa.update(Draft).where(Draft.id == draft_id, Draft.sealed_answers == current).values(sealed_answers=marker)
     )

@@ -298,14 +298,21 @@ def check():
 
 
 def _wait_until_sent(seconds: float = 10) -> dict:
-    """The draft once a simultaneous send of it has finished (or given up)."""
+    """The draft once a simultaneous send of it has finished. A send that
+    died half-way (no answer after `seconds`) gives the answers back."""
+    answers: dict = {}
     for _ in range(int(seconds / 0.2)):
         db.session.expire_all()
         answers = load_draft()
         if "sending" not in answers:
             return answers
+        if answers["sending"] + seconds < time.time():
+            break
         time.sleep(0.2)
-    return {}
+    if "sending" in answers:
+        save_draft(answers["answers"])
+        return answers["answers"]
+    return answers
 
 
 def _confirmation(sent: dict):
