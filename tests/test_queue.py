@@ -46,3 +46,23 @@ def test_with_redis_down_the_report_is_stored_sealed_and_waits(app, caplog):
     assert intake.open_with_receipt(code).report.id == report.id
     assert "not queued for routing (ConnectionError)" in caplog.text
     assert "NOREDIS" not in caplog.text
+
+
+def test_a_real_worker_as_make_run_starts_it_leaves_routing_jobs_waiting(app, redis_conn):
+    """Until the routing issue brings the job, the worker (queue 'default', as
+    bin/run-dev starts it) must not take routing jobs: the report waits, not lost."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .conftest import TEST_REDIS_URL
+
+    run_dev = (Path(__file__).resolve().parent.parent / "bin" / "run-dev").read_text()
+    assert "rq worker default " in run_dev
+    _, area = make_partners()
+    report, _ = intake.store_report(marked_submission("WAITING", area.id))
+    subprocess.run([sys.executable, "-m", "rq.cli", "worker", "default", "--burst", "--url", TEST_REDIS_URL],
+                   check=True, capture_output=True, timeout=60)
+    job = Queue(ROUTING_QUEUE, connection=redis_conn).fetch_job(f"route-report-{report.id}")
+    assert job is not None and job.get_status() == "queued"
+    assert db.session.get(Report, report.id).status == ReportStatus.RECEIVED
