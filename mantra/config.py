@@ -6,6 +6,7 @@ each refusal is one line saying what to set.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -69,6 +70,9 @@ def load(instance_path: str) -> dict:
         "PARTNERSHIP_NAME": os.environ.get(
             "MANTRA_PARTNERSHIP_NAME", "Oxford Community Safety Partnership"
         ),
+        # Attempts allowed from one address, per form (POST only). A load test may
+        # raise them all by MANTRA_RATE_LIMIT_FACTOR; the limiter still runs.
+        "RATE_LIMITS": _rate_limits(int(os.environ.get("MANTRA_RATE_LIMIT_FACTOR", "1"))),
         "TRUSTED_PROXIES": int(os.environ.get("MANTRA_TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -113,6 +117,20 @@ def load(instance_path: str) -> dict:
         if not _is_hex(cfg["RECEIPT_SALT"], 16):
             raise ConfigError("MANTRA_RECEIPT_SALT must be at least 32 hexadecimal characters")
     return cfg
+
+
+RATE_LIMITS = {
+    "question": "300 per hour",
+    "send_report": "20 per hour",
+    "followup_sign_in": "10 per 15 minutes;30 per day",
+    "followup_message": "30 per hour",
+    "centre_sign_in": "10 per 15 minutes",
+}
+
+
+def _rate_limits(factor: int) -> dict[str, str]:
+    return {name: re.sub(r"\d+(?= per)", lambda m: str(int(m.group()) * factor), limit)
+            for name, limit in RATE_LIMITS.items()}
 
 
 def _is_hex(value: str, min_bytes: int) -> bool:

@@ -32,3 +32,8 @@ def hashed_client_key() -> str:
 
 
 limiter = Limiter(key_func=hashed_client_key, in_memory_fallback_enabled=True)
+
+
+def rate_limit(name: str):
+    """Limit POSTs to a view by the configured RATE_LIMITS[name]."""
+    return limiter.limit(lambda: current_app.config["RATE_LIMITS"][name], methods=["POST"])

@@ -13,7 +13,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from .. import accounts, audit, vault
-from ..extensions import db, limiter
+from ..extensions import db, rate_limit
 from ..models import PartnerKind, Report, StaffRole, StaffUser, utcnow
 from ..reporting.drafts import DRAFT, FOLLOWUP, discard_draft
 from ..reporting.forms import _submit, clean_text
@@ -58,7 +58,7 @@ def _locked(user: StaffUser) -> bool:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"])
+@rate_limit("centre_sign_in")
 def sign_in():
     form = SignInForm()
     if form.validate_on_submit():

@@ -11,7 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import audit, intake, vault
-from ..extensions import db, limiter
+from ..extensions import db, rate_limit
 from ..models import Attachment, Message, MessageDirection, Report, ReportStatus
 from ..reporting.forms import ReceiptForm, text, _submit
 from ..reporting.drafts import FOLLOWUP, discard_draft, forget_sent_report, load_draft, save_draft
@@ -64,7 +64,7 @@ def _opened() -> intake.OpenedReport | None:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes;30 per day", methods=["POST"])
+@rate_limit("followup_sign_in")
 def sign_in():
     forget_sent_report()
     form = ReceiptForm()
@@ -98,7 +98,7 @@ MAX_ATTACHMENTS = 20
 
 
 @bp.route("/report", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"])
+@rate_limit("followup_message")
 def report():
     opened = _opened()
     if opened is None:

@@ -12,7 +12,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import lazy_gettext as _l
 
 from .. import intake, rules
-from ..extensions import db, limiter
+from ..extensions import db, rate_limit
 from ..models import Area, AreaKind, Channel, IncidentKind, IncidentType, Partner, ReporterRole, Strand
 from . import bp, forms
 from .drafts import (
@@ -116,7 +116,7 @@ MAX_PEOPLE = 20
 
 
 @bp.route("/report/<step>", methods=["GET", "POST"])
-@limiter.limit("300 per hour", methods=["POST"])
+@rate_limit("question")
 def question(step: str):
     spec = BY_SLUG.get(step)
     answers = load_draft()
@@ -256,7 +256,7 @@ def who_will_see(answers: dict) -> list[Partner]:
 
 
 @bp.route("/report/check", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
+@rate_limit("send_report")
 def check():
     answers = load_draft()
     if not answers:
