@@ -52,9 +52,16 @@ db: setup
 run: db
 	@bin/run-dev $(PORT)
 
-test: setup browser
+# Two runs at once on one machine both pass: set-up is serialised by a lock,
+# and each run has its own PostgreSQL database, Redis server and temp folder.
+test:
+	@flock .setup.lock $(MAKE) --no-print-directory setup browser
 	@bin/ensure-postgres "$(TEST_DATABASE_URL)"
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
+	@tmp=$$(mktemp -d /tmp/mantra-test.XXXXXX); \
+	  $(VENV)/bin/pytest -q --basetemp="$$tmp" $(PYTEST_ARGS); status=$$?; rm -rf "$$tmp"; exit $$status
 
 clean:
 	rm -rf $(VENV) node_modules mantra/static/css mantra/static/govuk

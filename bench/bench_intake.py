@@ -4,14 +4,15 @@ Run on demand:  .venv/bin/python bench/bench_intake.py [--postgres SERVER_URL] [
 (--postgres makes, then drops, a throw-away database on that server.)
 Reported in docs/performance.md. Not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
-from contextlib import nullcontext
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,7 +45,9 @@ def main():
         keys.write_private(folder / f"{purpose}.key", key, purpose)
         keys.write_public(folder / f"{purpose}.pub", key.public)
         key_files[purpose] = key
-    with (temporary_pg_database(args.postgres) if args.postgres else nullcontext(f"sqlite:///{folder / 'bench.sqlite3'}")) as url:
+    with (
+        temporary_pg_database(args.postgres) if args.postgres else nullcontext(f"sqlite:///{folder / 'bench.sqlite3'}")
+    ) as url:
         run(url, key_files, folder, args.reports)
 
 
@@ -54,18 +57,28 @@ def run(url, key_files, folder, reports):
     info = vault.wrap_info("report-key", 1, "intake")
     wrapped = vault.wrap(data_key, private.public, info)
     rows = [
-        ("AES-256-GCM seal, 4 KB", timed(lambda: vault.seal(data_key, b"x" * 4096, table="report", row_id=1, field="account"), 2000)),
+        (
+            "AES-256-GCM seal, 4 KB",
+            timed(lambda: vault.seal(data_key, b"x" * 4096, table="report", row_id=1, field="account"), 2000),
+        ),
         ("HPKE wrap (ML-KEM-768+X25519)", timed(lambda: vault.wrap(data_key, private.public, info), 500)),
         ("HPKE unwrap", timed(lambda: vault.unwrap(wrapped, private, info), 500)),
         ("key pair from seed", timed(lambda: vault.PrivateKey(b"\x01" * 32), 500)),
-        ("Argon2id receipt code (m=19 MiB, t=2)", timed(lambda: vault.derive_receipt("1234-5678-9012-3456-7890", b"s" * 16), 30)),
+        (
+            "Argon2id receipt code (m=19 MiB, t=2)",
+            timed(lambda: vault.derive_receipt("1234-5678-9012-3456-7890", b"s" * 16), 30),
+        ),
     ]
     app = build_app(url, key_files, folder, REDIS_URL="redis://127.0.0.1:6379/9")
     with app.app_context():
         _, area = make_partners()
         counter = iter(range(10**9))
-        rows.append((f"store_report end to end ({url.split(':')[0]})",
-                     timed(lambda: intake.store_report(marked_submission(f"B{next(counter)}", area.id)), reports)))
+        rows.append(
+            (
+                f"store_report end to end ({url.split(':')[0]})",
+                timed(lambda: intake.store_report(marked_submission(f"B{next(counter)}", area.id)), reports),
+            )
+        )
         from mantra.extensions import db
 
         db.engine.dispose()

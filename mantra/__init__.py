@@ -1,4 +1,5 @@
 """MANTRA: hate-crime third-party reporting and referral."""
+
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from .extensions import babel, csrf, db, limiter, mail, migrate
+from .extensions import csrf, db, limiter, mail, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -49,10 +50,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail.init_app(app)
     limiter.init_app(app)
 
-    from . import i18n, security
+    from . import web
 
-    i18n.init_app(app)
-    security.init_app(app)
+    web.init_app(app)
 
     from . import centre, followup
     from .cli import mantra_cli

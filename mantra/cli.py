@@ -1,4 +1,5 @@
 """`flask mantra ...`: set-up, demo data, users and key grants."""
+
 from __future__ import annotations
 
 import secrets
@@ -10,7 +11,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import accounts, demo, keys, vault
+from . import demo
+from .crypto import keys, vault
+from .domain import accounts
 from .extensions import db
 from .models import Area, Partner, RoutingRule, StaffRole, StaffUser
 
@@ -22,9 +25,13 @@ def _instance() -> Path:
 
 
 @mantra_cli.command("init")
-@click.option("--recovery-out", type=click.Path(dir_okay=False), default=None,
-              help="where to write the recovery private key (default instance/recovery.key); "
-                   "use removable media for a real installation")
+@click.option(
+    "--recovery-out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="where to write the recovery private key (default instance/recovery.key); "
+    "use removable media for a real installation",
+)
 def init_command(recovery_out):
     """Write the intake and recovery key pairs (never overwrites)."""
     cfg = current_app.config
@@ -69,8 +76,9 @@ def seed_demo_command():
     for order, (slug, name, kind) in enumerate(demo.AREAS):
         db.session.add(Area(slug=slug, name=name, kind=kind, sort_order=order))
     for name, priority, conditions, slug in demo.RULES:
-        db.session.add(RoutingRule(name=name, priority=priority, conditions=conditions,
-                                   partner_id=partner_keys[slug][0].id))
+        db.session.add(
+            RoutingRule(name=name, priority=priority, conditions=conditions, partner_id=partner_keys[slug][0].id)
+        )
     lines = []
     with click.progressbar(demo.USERS, label="Staff accounts (Argon2id)") as bar:
         for email, name, slug, role in bar:
@@ -83,8 +91,10 @@ def seed_demo_command():
     path = _instance() / "demo-sign-ins.txt"
     path.write_text("Demo staff sign-ins (development only)\n" + "\n".join(lines) + "\n")
     path.chmod(0o600)
-    click.echo(f"Seeded {len(demo.PARTNERS)} partners, {len(demo.AREAS)} areas, "
-               f"{len(demo.RULES)} routing rules, {len(demo.USERS)} accounts; sign-ins in {path}.")
+    click.echo(
+        f"Seeded {len(demo.PARTNERS)} partners, {len(demo.AREAS)} areas, "
+        f"{len(demo.RULES)} routing rules, {len(demo.USERS)} accounts; sign-ins in {path}."
+    )
 
 
 def _partner(slug: str) -> Partner:
@@ -116,7 +126,9 @@ def create_user_command(email, name, partner_slug, role, password):
         sys.exit("Use a password of at least 12 characters.")
     user = accounts.create_user(email, name, partner, StaffRole(role), password)
     db.session.commit()
-    click.echo(f"Created {user.email} at {partner.name}. Next: flask mantra grant --partner {partner.slug} --user {user.email} --by <member>")
+    click.echo(
+        f"Created {user.email} at {partner.name}. Next: flask mantra grant --partner {partner.slug} --user {user.email} --by <member>"
+    )
 
 
 @mantra_cli.command("grant")

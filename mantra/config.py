@@ -3,11 +3,13 @@
 Production (MANTRA_ENV=production) refuses to start on a development default:
 each refusal is one line saying what to set.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import secrets
+import tempfile
 from pathlib import Path
 
 
@@ -27,9 +29,17 @@ def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
     path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written whole under a temporary name, then linked into place: a process
+        # starting at the same moment reads the one secret, never a half-written file.
+        fd, temporary = tempfile.mkstemp(dir=instance)  # mode 0600
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(nbytes))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process was first: use theirs
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 
@@ -39,9 +49,7 @@ def load(instance_path: str) -> dict:
     keys = instance / "keys"
     cfg: dict = {
         "MANTRA_ENV": "production" if production else "development",
-        "SQLALCHEMY_DATABASE_URI": os.environ.get(
-            "DATABASE_URL", f"sqlite:///{instance / 'mantra.sqlite3'}"
-        ),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'mantra.sqlite3'}"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
@@ -53,23 +61,17 @@ def load(instance_path: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         # Salt for the receipt-code Argon2id call; fixed per installation.
         "RECEIPT_SALT": os.environ.get("MANTRA_RECEIPT_SALT"),
-        "INTAKE_PUBLIC_KEY_FILE": os.environ.get(
-            "MANTRA_INTAKE_PUBLIC_KEY_FILE", str(keys / "intake.pub")
-        ),
+        "INTAKE_PUBLIC_KEY_FILE": os.environ.get("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(keys / "intake.pub")),
         # Read by workers only; the web tier never opens this file.
         "INTAKE_PRIVATE_KEY_FILE": os.environ.get(
             "MANTRA_INTAKE_PRIVATE_KEY_FILE", str(instance / "worker" / "intake.key")
         ),
-        "RECOVERY_PUBLIC_KEY_FILE": os.environ.get(
-            "MANTRA_RECOVERY_PUBLIC_KEY_FILE", str(keys / "recovery.pub")
-        ),
+        "RECOVERY_PUBLIC_KEY_FILE": os.environ.get("MANTRA_RECOVERY_PUBLIC_KEY_FILE", str(keys / "recovery.pub")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MANTRA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
         or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "NEUTRAL_EXIT_URL": os.environ.get("MANTRA_EXIT_URL", "https://www.bbc.co.uk/weather"),
-        "PARTNERSHIP_NAME": os.environ.get(
-            "MANTRA_PARTNERSHIP_NAME", "Oxford Community Safety Partnership"
-        ),
+        "PARTNERSHIP_NAME": os.environ.get("MANTRA_PARTNERSHIP_NAME", "Oxford Community Safety Partnership"),
         # Attempts allowed from one address, per form (POST only). A load test may
         # raise them all by MANTRA_RATE_LIMIT_FACTOR; the limiter still runs.
         "RATE_LIMITS": _rate_limits(int(os.environ.get("MANTRA_RATE_LIMIT_FACTOR", "1"))),
@@ -103,10 +105,7 @@ def load(instance_path: str) -> dict:
         if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             problems.append("set DATABASE_URL to a PostgreSQL URL (SQLite is for development)")
         if not Path(cfg["INTAKE_PUBLIC_KEY_FILE"]).is_file():
-            problems.append(
-                "set MANTRA_INTAKE_PUBLIC_KEY_FILE to the intake public key "
-                "(made by `flask mantra init`)"
-            )
+            problems.append("set MANTRA_INTAKE_PUBLIC_KEY_FILE to the intake public key (made by `flask mantra init`)")
         if cfg["RECEIPT_SALT"] and not _is_hex(cfg["RECEIPT_SALT"], 16):
             problems.append("set MANTRA_RECEIPT_SALT to at least 32 hexadecimal characters")
         if problems:
@@ -129,8 +128,10 @@ RATE_LIMITS = {
 
 
 def _rate_limits(factor: int) -> dict[str, str]:
-    return {name: re.sub(r"\d+(?= per)", lambda m: str(int(m.group()) * factor), limit)
-            for name, limit in RATE_LIMITS.items()}
+    return {
+        name: re.sub(r"\d+(?= per)", lambda m: str(int(m.group()) * factor), limit)
+        for name, limit in RATE_LIMITS.items()
+    }
 
 
 def _is_hex(value: str, min_bytes: int) -> bool:

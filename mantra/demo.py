@@ -1,38 +1,89 @@
 """Demo data for a first run: Oxford's partners, areas, rules and accounts."""
+
 from __future__ import annotations
 
 from .models import AreaKind, PartnerKind, StaffRole
 
 PARTNERS = [
     # slug, name, kind, facts
-    ("tvp-oxford", "Thames Valley Police (Oxford)", PartnerKind.AGENCY,
-     dict(ack_sla_hours=4, urgent_ack_sla_hours=1, duty_email="hate-crime-duty@tvp.example", is_police=True)),
-    ("oxford-city-asb", "Oxford City Council anti-social behaviour team", PartnerKind.AGENCY,
-     dict(ack_sla_hours=24, duty_email="asb-duty@oxford.example")),
-    ("oxfordshire-cc", "Oxfordshire County Council", PartnerKind.AGENCY,
-     dict(ack_sla_hours=24, duty_email="community-safety@oxfordshire.example")),
-    ("uni-oxford", "University of Oxford", PartnerKind.AGENCY,
-     dict(ack_sla_hours=24, duty_email="report-support@ox.example")),
-    ("oxford-brookes", "Oxford Brookes University", PartnerKind.AGENCY,
-     dict(ack_sla_hours=24, duty_email="wellbeing@brookes.example")),
-    ("victim-support", "Oxfordshire Victim Support", PartnerKind.AGENCY,
-     dict(ack_sla_hours=24, duty_email="duty@victimsupport.example", is_default_triage=True)),
-    ("lgbt-liaison", "LGBT+ Liaison Team", PartnerKind.AGENCY,
-     dict(ack_sla_hours=24, duty_email="liaison@lgbt.example")),
-    ("centre-library", "Oxford Central Library reporting centre", PartnerKind.CENTRE,
-     dict(ack_sla_hours=48, duty_email="library-centre@oxford.example")),
-    ("centre-east-oxford", "East Oxford Community Centre reporting centre", PartnerKind.CENTRE,
-     dict(ack_sla_hours=48, duty_email="eocc-centre@oxford.example")),
+    (
+        "tvp-oxford",
+        "Thames Valley Police (Oxford)",
+        PartnerKind.AGENCY,
+        dict(ack_sla_hours=4, urgent_ack_sla_hours=1, duty_email="hate-crime-duty@tvp.example", is_police=True),
+    ),
+    (
+        "oxford-city-asb",
+        "Oxford City Council anti-social behaviour team",
+        PartnerKind.AGENCY,
+        dict(ack_sla_hours=24, duty_email="asb-duty@oxford.example"),
+    ),
+    (
+        "oxfordshire-cc",
+        "Oxfordshire County Council",
+        PartnerKind.AGENCY,
+        dict(ack_sla_hours=24, duty_email="community-safety@oxfordshire.example"),
+    ),
+    (
+        "uni-oxford",
+        "University of Oxford",
+        PartnerKind.AGENCY,
+        dict(ack_sla_hours=24, duty_email="report-support@ox.example", serves_students=True),
+    ),
+    (
+        "oxford-brookes",
+        "Oxford Brookes University",
+        PartnerKind.AGENCY,
+        dict(ack_sla_hours=24, duty_email="wellbeing@brookes.example", serves_students=True),
+    ),
+    (
+        "victim-support",
+        "Oxfordshire Victim Support",
+        PartnerKind.AGENCY,
+        dict(ack_sla_hours=24, duty_email="duty@victimsupport.example", is_default_triage=True),
+    ),
+    (
+        "lgbt-liaison",
+        "LGBT+ Liaison Team",
+        PartnerKind.AGENCY,
+        dict(ack_sla_hours=24, duty_email="liaison@lgbt.example"),
+    ),
+    (
+        "centre-library",
+        "Oxford Central Library reporting centre",
+        PartnerKind.CENTRE,
+        dict(ack_sla_hours=48, duty_email="library-centre@oxford.example"),
+    ),
+    (
+        "centre-east-oxford",
+        "East Oxford Community Centre reporting centre",
+        PartnerKind.CENTRE,
+        dict(ack_sla_hours=48, duty_email="eocc-centre@oxford.example"),
+    ),
 ]
 
-AREAS = [(slug, name, AreaKind.NEIGHBOURHOOD) for slug, name in [
-    ("barton", "Barton and Sandhills"), ("blackbird-leys", "Blackbird Leys"),
-    ("carfax", "City centre (Carfax)"), ("cowley", "Cowley"), ("cowley-road", "East Oxford and Cowley Road"),
-    ("headington", "Headington"), ("iffley", "Iffley Fields"), ("jericho", "Jericho and Osney"),
-    ("littlemore", "Littlemore"), ("marston", "Marston"), ("northway", "Northway"),
-    ("quarry", "Quarry and Risinghurst"), ("rose-hill", "Rose Hill"), ("st-clements", "St Clement's"),
-    ("summertown", "Summertown"), ("wolvercote", "Wolvercote"), ("wood-farm", "Wood Farm"),
-]] + [
+AREAS = [
+    (slug, name, AreaKind.NEIGHBOURHOOD)
+    for slug, name in [
+        ("barton", "Barton and Sandhills"),
+        ("blackbird-leys", "Blackbird Leys"),
+        ("carfax", "City centre (Carfax)"),
+        ("cowley", "Cowley"),
+        ("cowley-road", "East Oxford and Cowley Road"),
+        ("headington", "Headington"),
+        ("iffley", "Iffley Fields"),
+        ("jericho", "Jericho and Osney"),
+        ("littlemore", "Littlemore"),
+        ("marston", "Marston"),
+        ("northway", "Northway"),
+        ("quarry", "Quarry and Risinghurst"),
+        ("rose-hill", "Rose Hill"),
+        ("st-clements", "St Clement's"),
+        ("summertown", "Summertown"),
+        ("wolvercote", "Wolvercote"),
+        ("wood-farm", "Wood Farm"),
+    ]
+] + [
     ("online", "Online", AreaKind.ONLINE),
     ("outside", "Outside Oxford", AreaKind.OUTSIDE),
 ]
@@ -40,11 +91,31 @@ AREAS = [(slug, name, AreaKind.NEIGHBOURHOOD) for slug, name in [
 # Conditions on facets only. Consent is a hard limit for the police.
 RULES = [
     ("Police: consent to share with the police", 10, {"consent_police": True}, "tvp-oxford"),
-    ("Council tenants to the anti-social behaviour team", 20, {"consent_partners": True, "flag_council_tenant": True}, "oxford-city-asb"),
+    (
+        "Council tenants to the anti-social behaviour team",
+        20,
+        {"consent_partners": True, "flag_council_tenant": True},
+        "oxford-city-asb",
+    ),
     ("Students to their university (Oxford)", 30, {"consent_partners": True, "student_at": "uni-oxford"}, "uni-oxford"),
-    ("Students to their university (Brookes)", 31, {"consent_partners": True, "student_at": "oxford-brookes"}, "oxford-brookes"),
-    ("Sexual orientation or transgender identity", 40, {"consent_partners": True, "strands": ["sexual_orientation", "transgender"]}, "lgbt-liaison"),
-    ("Disability: county council adult social care", 50, {"consent_partners": True, "strands": ["disability"]}, "oxfordshire-cc"),
+    (
+        "Students to their university (Brookes)",
+        31,
+        {"consent_partners": True, "student_at": "oxford-brookes"},
+        "oxford-brookes",
+    ),
+    (
+        "Sexual orientation or transgender identity",
+        40,
+        {"consent_partners": True, "strands": ["sexual_orientation", "transgender"]},
+        "lgbt-liaison",
+    ),
+    (
+        "Disability: county council adult social care",
+        50,
+        {"consent_partners": True, "strands": ["disability"]},
+        "oxfordshire-cc",
+    ),
     ("Victim support offered to everyone who agrees to share", 60, {"consent_partners": True}, "victim-support"),
 ]
 

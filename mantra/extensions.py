@@ -1,4 +1,5 @@
 """Extension objects, created unbound; create_app() binds them."""
+
 import hashlib
 import hmac
 

@@ -4,6 +4,7 @@ Fixtures: live_server, browser (session), page (JS on), page_no_js (JS off),
 console_errors (what `page` logged). Helpers: assert_no_axe_violations(page),
 assert_no_console_errors(errors, allow=()), serve_stub(page, url, html).
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,8 +20,13 @@ from werkzeug.serving import make_server
 AXE_JS = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -117,12 +123,18 @@ def serve_stub(page, url: str, html: str = "<!DOCTYPE html><link rel='icon' href
     Chromium's own Fetch domain does see redirected requests.
     """
     cdp = page.context.new_cdp_session(page)
-    cdp.on("Fetch.requestPaused", lambda event: cdp.send("Fetch.fulfillRequest", {
-        "requestId": event["requestId"],
-        "responseCode": 200,
-        "responseHeaders": [{"name": "Content-Type", "value": "text/html; charset=utf-8"}],
-        "body": base64.b64encode(html.encode()).decode(),
-    }))
+    cdp.on(
+        "Fetch.requestPaused",
+        lambda event: cdp.send(
+            "Fetch.fulfillRequest",
+            {
+                "requestId": event["requestId"],
+                "responseCode": 200,
+                "responseHeaders": [{"name": "Content-Type", "value": "text/html; charset=utf-8"}],
+                "body": base64.b64encode(html.encode()).decode(),
+            },
+        ),
+    )
     cdp.send("Fetch.enable", {"patterns": [{"urlPattern": url, "requestStage": "Request"}]})
 
 

@@ -1,7 +1,16 @@
-"""Fixtures for real services: PostgreSQL, SQLite, Redis, an RQ worker."""
+"""Fixtures for real services: PostgreSQL, SQLite, Redis, an RQ worker.
+
+Each test run is isolated from any other on the machine: its own PostgreSQL
+database, its own Redis server on a free port, its own temporary folders.
+"""
+
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,13 +22,61 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from redis import Redis
 
-from mantra import create_app, keys, vault
+from mantra import create_app
+from mantra.crypto import keys, vault
 from mantra.extensions import db
 
 pytest_plugins = ["tests.browser_support"]
 
 PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def private_redis():
+    """A Redis server of our own on a free port, stopped afterwards. Tests that
+    stop Redis stop this one, never the machine's shared server."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.exit("The tests need redis-server (apt-get install redis-server)", returncode=3)
+    for _ in range(5):  # another process may take the port between choosing and binding it
+        port = free_port()
+        process = subprocess.Popen(
+            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"redis://127.0.0.1:{port}/0"
+        for _ in range(100):
+            try:
+                Redis.from_url(url, socket_connect_timeout=0.2).ping()
+                break
+            except Exception:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        else:
+            process.kill()
+            continue
+        if process.poll() is None:
+            try:
+                yield url
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
+            return
+    raise RuntimeError("could not start a private redis-server")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    with private_redis() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +118,7 @@ def sqlite_database_url(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'mantra.sqlite3'}"
 
 
-def app_config(database_url: str, key_files: dict, instance: Path, **extra) -> dict:
+def app_config(database_url: str, key_files: dict, instance: Path, redis_url: str, **extra) -> dict:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -70,8 +127,9 @@ def app_config(database_url: str, key_files: dict, instance: Path, **extra) -> d
         "INTAKE_PUBLIC_KEY_FILE": str(key_files["folder"] / "intake.pub"),
         "INTAKE_PRIVATE_KEY_FILE": str(key_files["folder"] / "intake.key"),
         "RECOVERY_PUBLIC_KEY_FILE": str(key_files["folder"] / "recovery.pub"),
-        "REDIS_URL": TEST_REDIS_URL,
-        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_KEY_PREFIX": f"mantra-test-{uuid.uuid4().hex[:8]}",
         "MAIL_OUTBOX": str(instance / "outbox"),
         **extra,
     }
@@ -80,8 +138,8 @@ def app_config(database_url: str, key_files: dict, instance: Path, **extra) -> d
 _migrated: set[str] = set()
 
 
-def build_app(database_url, key_files, tmp_path, **extra):
-    app = create_app(app_config(database_url, key_files, tmp_path, **extra))
+def build_app(database_url, key_files, tmp_path, redis_url, **extra):
+    app = create_app(app_config(database_url, key_files, tmp_path, redis_url, **extra))
     app.instance_path = str(tmp_path)
     with app.app_context():
         if database_url not in _migrated:
@@ -102,16 +160,16 @@ def _empty_all_tables():
 
 
 @pytest.fixture
-def redis_conn():
-    conn = Redis.from_url(TEST_REDIS_URL)
+def redis_conn(redis_url):
+    conn = Redis.from_url(redis_url)
     conn.flushdb()
     yield conn
     conn.flushdb()
     conn.close()
 
 
-def _app_fixture(database_url, key_files, tmp_path, redis_conn):
-    app = build_app(database_url, key_files, tmp_path)
+def _app_fixture(database_url, key_files, tmp_path, redis_url):
+    app = build_app(database_url, key_files, tmp_path, redis_url)
     ctx = app.app_context()
     ctx.push()
     yield app
@@ -122,16 +180,16 @@ def _app_fixture(database_url, key_files, tmp_path, redis_conn):
 
 
 @pytest.fixture
-def app(pg_database_url, key_files, tmp_path, redis_conn):
-    """The app on PostgreSQL, with an app context pushed."""
-    yield from _app_fixture(pg_database_url, key_files, tmp_path, redis_conn)
+def app(pg_database_url, key_files, tmp_path, redis_url, redis_conn):
+    """The app on PostgreSQL, with an app context pushed (and Redis emptied)."""
+    yield from _app_fixture(pg_database_url, key_files, tmp_path, redis_url)
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-def any_app(request, key_files, tmp_path, redis_conn):
+def any_app(request, key_files, tmp_path, redis_url, redis_conn):
     """The app on each database in turn, for tests where storage matters."""
     url = request.getfixturevalue(f"{'pg' if request.param == 'postgresql' else 'sqlite'}_database_url")
-    yield from _app_fixture(url, key_files, tmp_path, redis_conn)
+    yield from _app_fixture(url, key_files, tmp_path, redis_url)
 
 
 class IsolatedClient(FlaskClient):

@@ -1,9 +1,10 @@
 """Small builders for tests: partners, users and sealed reports."""
+
 from __future__ import annotations
 
 from datetime import date
 
-from mantra import accounts, intake
+from mantra.domain import accounts, intake, queue
 from mantra.extensions import db
 from mantra.models import (
     Area,
@@ -17,9 +18,6 @@ from mantra.models import (
     StaffRole,
     Strand,
 )
-from mantra.vault import Argon2Params
-
-FAST = Argon2Params(memory_cost=1024, iterations=1, lanes=1)  # only where cost is not the point
 
 
 def make_partners(police_rule: bool = False):
@@ -31,11 +29,15 @@ def make_partners(police_rule: bool = False):
         ("tvp-oxford", "Thames Valley Police", PartnerKind.AGENCY, False),
         ("centre-library", "Central Library centre", PartnerKind.CENTRE, False),
     ]:
-        made[slug] = accounts.create_partner(slug, name, kind, is_default_triage=default,
-                                             is_police=slug == "tvp-oxford")
+        made[slug] = accounts.create_partner(
+            slug, name, kind, is_default_triage=default, is_police=slug == "tvp-oxford"
+        )
     if police_rule:
-        db.session.add(RoutingRule(name="police", priority=1, conditions={"consent_police": True},
-                                   partner_id=made["tvp-oxford"][0].id))
+        db.session.add(
+            RoutingRule(
+                name="police", priority=1, conditions={"consent_police": True}, partner_id=made["tvp-oxford"][0].id
+            )
+        )
     area = Area(slug="cowley", name="Cowley", kind=AreaKind.NEIGHBOURHOOD)
     db.session.add(area)
     db.session.commit()
@@ -62,13 +64,23 @@ def marked_submission(marker: str, area_id: int | None = None, centre_id: int | 
         consent_partners=True,
         may_contact=True,
         centre_partner_id=centre_id,
-        account={
-            "narrative": f"narrative {marker}",
-            "exact_date": f"date {marker}",
-            "place": f"place {marker}",
-            "people": [{"description": f"offender {marker}"}, {"description": f"witness {marker}"}],
+        content={
+            "account": {
+                "narrative": f"narrative {marker}",
+                "exact_date": f"date {marker}",
+                "place": f"place {marker}",
+                "people": [{"description": f"offender {marker}"}, {"description": f"witness {marker}"}],
+            },
+            "contact": {"name": f"name {marker}", "email": f"{marker}@example.org", "phone": f"07700 {marker}"},
+            "monitoring": {"ethnicity": f"ethnicity {marker}", "religion": f"religion {marker}"},
         },
-        contact={"name": f"name {marker}", "email": f"{marker}@example.org", "phone": f"07700 {marker}"},
-        monitoring={"ethnicity": f"ethnicity {marker}", "religion": f"religion {marker}"},
         evidence=[intake.EvidenceFile(f"photo-{marker}.png", "image/png", f"PNGDATA {marker}".encode())],
     )
+
+
+def stored(sub: intake.Submission):
+    """Store a report as the send view does: in one transaction, then queue it."""
+    report, code = intake.store_report(sub)
+    db.session.commit()
+    queue.enqueue_routing(report.id)
+    return report, code

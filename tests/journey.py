@@ -1,4 +1,5 @@
 """Walking the public journey through the Flask test client, as a browser would."""
+
 from __future__ import annotations
 
 import base64
@@ -43,8 +44,10 @@ def cookie_payload(value: str) -> bytes:
 
 def errors(html: str) -> list[str]:
     """The error messages shown beside fields."""
-    return [re.sub(r"<[^>]+>|\s+", " ", m).replace("Error:", "").strip()
-            for m in re.findall(r'class="govuk-error-message">(.*?)</p>', html, re.S)]
+    return [
+        re.sub(r"<[^>]+>|\s+", " ", m).replace("Error:", "").strip()
+        for m in re.findall(r'class="govuk-error-message">(.*?)</p>', html, re.S)
+    ]
 
 
 def answer_until(client, step: str):

@@ -1,13 +1,15 @@
 """Third-party reporting centres: sign in, report for someone with consent, see own reports."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from mantra import intake, vault
+from mantra.crypto import vault
+from mantra.domain import intake
 from mantra.extensions import db
 from mantra.models import Channel, RecipientKind, Report, ReportKey, StaffRole
 
-from .factories import make_partners, make_user
+from .factories import make_partners, make_user, stored
 from .journey import answer_all, errors, post, submit
 
 PASSWORD = "library centre password"
@@ -31,8 +33,9 @@ def test_centre_staff_report_for_someone_with_consent_sealed_to_the_centre(clien
     report = db.session.scalar(sa.select(Report).where(Report.reference == reference))
     assert report.channel == Channel.CENTRE and report.centre_partner_id == centre.id
     assert report.submitted_by_id == user.id
-    wrap = db.session.scalar(sa.select(ReportKey.wrap).where(ReportKey.report_id == report.id,
-                                                             ReportKey.recipient == RecipientKind.PARTNER))
+    wrap = db.session.scalar(
+        sa.select(ReportKey.wrap).where(ReportKey.report_id == report.id, ReportKey.recipient == RecipientKind.PARTNER)
+    )
     data_key = vault.unwrap(wrap, centre_key, intake.report_key_info(report.id, RecipientKind.PARTNER, centre.id))
     assert data_key == intake.open_with_receipt(code).data_key
     assert intake.open_with_receipt(code).content("account")["person_consented"] == "yes"
@@ -50,15 +53,15 @@ def test_centre_staff_cannot_report_for_someone_who_did_not_agree(client, app):
 
 def test_a_centre_sees_only_its_own_submissions(client, app):
     partners, centre, _, user = _centre_staff(app)
-    from mantra import accounts
+    from mantra.domain import accounts
     from mantra.models import PartnerKind
 
     east, _ = accounts.create_partner("centre-east", "East Oxford centre", PartnerKind.CENTRE)
     db.session.commit()
     from .factories import marked_submission
 
-    theirs, _ = intake.store_report(marked_submission("EAST", None, east.id))
-    ours, _ = intake.store_report(marked_submission("LIB", None, centre.id))
+    theirs, _ = stored(marked_submission("EAST", None, east.id))
+    ours, _ = stored(marked_submission("LIB", None, centre.id))
     post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
     listing = client.get("/centre/submissions").text
     assert ours.reference in listing and theirs.reference not in listing
@@ -71,8 +74,10 @@ def test_sign_in_returns_only_to_this_site_and_survives_odd_input(client, app):
     page = client.get("/centre/sign-in?next=/%09/evil.example")
     from .journey import csrf
 
-    response = client.post("/centre/sign-in?next=/%09/evil.example",
-                           data={"csrf_token": csrf(page.text), "email": "fatima@library.example", "password": PASSWORD})
+    response = client.post(
+        "/centre/sign-in?next=/%09/evil.example",
+        data={"csrf_token": csrf(page.text), "email": "fatima@library.example", "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/centre/submissions"
 
 

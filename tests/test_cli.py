@@ -1,11 +1,13 @@
 """`flask mantra ...` as an administrator uses it."""
+
 from __future__ import annotations
 
 import re
 
 import sqlalchemy as sa
 
-from mantra import accounts, vault
+from mantra.crypto import vault
+from mantra.domain import accounts
 from mantra.extensions import db
 from mantra.models import Area, KeyGrant, Partner, RoutingRule, StaffUser
 
@@ -50,20 +52,54 @@ def test_seed_demo_makes_the_city_partners_areas_rules_and_accounts(app):
 def test_create_user_then_grant_by_a_member_then_recover(app, key_files):
     runner = app.test_cli_runner()
     runner.invoke(args=["mantra", "seed-demo"])
-    sign_ins = (app.instance_path and open(f"{app.instance_path}/demo-sign-ins.txt").read())
+    sign_ins = app.instance_path and open(f"{app.instance_path}/demo-sign-ins.txt").read()
     admin_password = re.search(r"support\.triage@demo\.mantra\s+(\S+)", sign_ins).group(1)
 
-    result = runner.invoke(args=["mantra", "create-user", "--email", "New.Person@example.org", "--name", "New Person",
-                                 "--partner", "victim-support", "--password", "new person password"])
+    result = runner.invoke(
+        args=[
+            "mantra",
+            "create-user",
+            "--email",
+            "New.Person@example.org",
+            "--name",
+            "New Person",
+            "--partner",
+            "victim-support",
+            "--password",
+            "new person password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     new = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "new.person@example.org"))
     assert db.session.scalar(sa.select(KeyGrant).where(KeyGrant.staff_user_id == new.id)) is None
 
-    wrong = runner.invoke(args=["mantra", "grant", "--partner", "victim-support", "--user", new.email,
-                                "--by", "support.triage@demo.mantra"], input="not the password\n")
+    wrong = runner.invoke(
+        args=[
+            "mantra",
+            "grant",
+            "--partner",
+            "victim-support",
+            "--user",
+            new.email,
+            "--by",
+            "support.triage@demo.mantra",
+        ],
+        input="not the password\n",
+    )
     assert wrong.exit_code != 0 and "Wrong password" in wrong.output
-    ok = runner.invoke(args=["mantra", "grant", "--partner", "victim-support", "--user", new.email,
-                             "--by", "support.triage@demo.mantra"], input=admin_password + "\n")
+    ok = runner.invoke(
+        args=[
+            "mantra",
+            "grant",
+            "--partner",
+            "victim-support",
+            "--user",
+            new.email,
+            "--by",
+            "support.triage@demo.mantra",
+        ],
+        input=admin_password + "\n",
+    )
     assert ok.exit_code == 0, ok.output
     key = accounts.partner_key_for(new, accounts.unlock_user_key(new, "new person password"), new.partner)
     assert key.public.raw == new.partner.public_key
@@ -72,12 +108,32 @@ def test_create_user_then_grant_by_a_member_then_recover(app, key_files):
     db.session.execute(sa.delete(KeyGrant).where(KeyGrant.partner_id == new.partner_id))
     db.session.commit()
     recovery_file = key_files["folder"] / "recovery.key"
-    result = runner.invoke(args=["mantra", "recover", "--partner", "victim-support", "--user", new.email,
-                                 "--recovery-key", str(recovery_file)])
+    result = runner.invoke(
+        args=[
+            "mantra",
+            "recover",
+            "--partner",
+            "victim-support",
+            "--user",
+            new.email,
+            "--recovery-key",
+            str(recovery_file),
+        ]
+    )
     assert result.exit_code == 0, result.output
     key = accounts.partner_key_for(new, accounts.unlock_user_key(new, "new person password"), new.partner)
     assert key.public.raw == new.partner.public_key
 
-    bad = runner.invoke(args=["mantra", "recover", "--partner", "victim-support", "--user", new.email,
-                              "--recovery-key", str(key_files["folder"] / "intake.key")])
+    bad = runner.invoke(
+        args=[
+            "mantra",
+            "recover",
+            "--partner",
+            "victim-support",
+            "--user",
+            new.email,
+            "--recovery-key",
+            str(key_files["folder"] / "intake.key"),
+        ]
+    )
     assert bad.exit_code != 0 and "does not open" in bad.output

@@ -1,4 +1,5 @@
 """Configuration: safe development defaults, and production refuses them."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Follow-up with the receipt code: status, two-way messages, no enumeration."""
+
 from __future__ import annotations
 
 import io
@@ -6,12 +7,12 @@ import time
 
 import sqlalchemy as sa
 
-from mantra import vault
+from mantra.crypto import vault
 from mantra.extensions import db
 from mantra.models import Attachment, Message, MessageDirection, Report, ReportStatus
 
 from .factories import make_partners
-from .journey import answer_all, errors, post, submit
+from .journey import answer_all, csrf, errors, post, submit
 from .test_reporting import _png_with_gps
 
 NOT_FOUND = "We could not find a report with that receipt code"
@@ -33,14 +34,15 @@ def test_the_receipt_code_shows_status_and_a_message_thread_both_ways(client, ap
 
     # A partner's message (sealed with the report's key, as the triage workspace will) appears.
     report = db.session.scalar(sa.select(Report))
-    from mantra import intake
+    from mantra.domain import intake
 
     key = intake.open_with_receipt(code).data_key
     staff = Message(report_id=report.id, direction=MessageDirection.TO_REPORTER, sealed_body=b"")
     db.session.add(staff)
     db.session.flush()
-    staff.sealed_body = vault.seal(key, b"We have read your report. Can we call you?", table="message",
-                                   row_id=staff.id, field="body")
+    staff.sealed_body = vault.seal(
+        key, b"We have read your report. Can we call you?", table="message", row_id=staff.id, field="body"
+    )
     report.status = ReportStatus.IN_PROGRESS
     db.session.commit()
     page = client.get("/follow-up/report")
@@ -49,16 +51,27 @@ def test_the_receipt_code_shows_status_and_a_message_thread_both_ways(client, ap
     page = client.get("/follow-up/report")
     from .journey import csrf
 
-    reply = client.post("/follow-up/report", data={"csrf_token": csrf(page.text), "body": "Yes, after 6pm please.",
-                                                   "file": (io.BytesIO(_png_with_gps()), "second.jpg")},
-                        content_type="multipart/form-data")
+    reply = client.post(
+        "/follow-up/report",
+        data={
+            "csrf_token": csrf(page.text),
+            "body": "Yes, after 6pm please.",
+            "file": (io.BytesIO(_png_with_gps()), "second.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert reply.status_code == 302
     page = client.get(reply.headers["Location"])
     assert "Yes, after 6pm please." in page.text and "Your message has been sent" in page.text
     assert "File sent: second.jpg" in page.text and "Someone is working on your report" in page.text
-    sealed = db.session.scalar(sa.select(Message.sealed_body).where(Message.direction == MessageDirection.FROM_REPORTER))
+    sealed = db.session.scalar(
+        sa.select(Message.sealed_body).where(Message.direction == MessageDirection.FROM_REPORTER)
+    )
     assert b"6pm" not in sealed
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment).where(Attachment.message_id.is_not(None))) == 1
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Attachment).where(Attachment.message_id.is_not(None)))
+        == 1
+    )
 
 
 def test_an_empty_reply_gets_a_message_and_keeps_nothing(client):
@@ -68,18 +81,38 @@ def test_an_empty_reply_gets_a_message_and_keeps_nothing(client):
     assert any("Enter your message" in e for e in errors(response.text))
 
 
-def test_wrong_malformed_and_real_codes_cannot_be_told_apart_except_by_success(client):
+def test_wrong_malformed_and_real_codes_cost_the_same_argon2id_work(client, monkeypatch):
+    """Timing tells a guesser nothing: every attempt, right or wrong or garbage,
+    makes the same Argon2id calls with the same parameters."""
     _, code = _reported(client)
+    calls: list[tuple] = []
+    real = vault.Argon2Params.derive
+
+    def counted(params, secret, salt, length):
+        calls.append((params, length))
+        return real(params, secret, salt, length)
+
+    monkeypatch.setattr(vault.Argon2Params, "derive", counted)
     wrong = code[:-1] + ("1" if code[-1] != "1" else "2")
-    timings = {}
-    for label, attempt in [("wrong", wrong), ("malformed", "12-34"), ("letters", "<script>x</script>")]:
-        start = time.perf_counter()
-        response = post(client, "/follow-up/", {"code": attempt})
-        timings[label] = time.perf_counter() - start
-        assert response.status_code == 200 and errors(response.text) == [NOT_FOUND + ". Check the code and try again"]
-        assert "<script>x</script>" not in response.text
-    # Each well-formed or malformed attempt pays the same Argon2id cost (no fast path for garbage).
-    assert min(timings.values()) > 0.01
+    spent = {}
+    for label, attempt in [
+        ("wrong", wrong),
+        ("malformed", "12-34"),
+        ("letters", "<script>x</script>"),
+        ("right", code),
+    ]:
+        page = client.get("/follow-up/")
+        calls.clear()
+        response = client.post("/follow-up/", data={"code": attempt, "csrf_token": csrf(page.text)})
+        spent[label] = list(calls)
+        if label != "right":
+            assert response.status_code == 200 and errors(response.text) == [
+                NOT_FOUND + ". Check the code and try again"
+            ]
+            assert "<script>x</script>" not in response.text
+    assert response.status_code == 302  # the right code opened the report
+    assert spent["wrong"] == spent["malformed"] == spent["letters"] == spent["right"]
+    assert spent["right"] == [(p, 64) for p in vault.RECEIPT_KDF_HISTORY]
 
 
 def test_guessing_is_rate_limited(client):
@@ -103,19 +136,47 @@ def test_without_a_code_the_report_page_sends_you_to_enter_one(client):
 def test_the_follow_up_session_ends_after_an_hour_however_active(client, app):
     from datetime import timedelta
 
-    from mantra.models import Draft, utcnow
+    from mantra.domain.limits import FOLLOWUP_MAX
+    from mantra.models import Draft, as_utc, utcnow
 
     _, code = _reported(client)
     post(client, "/follow-up/", {"code": code})
+    with client.session_transaction() as cookie_session:
+        row = sa.select(Draft.expires_at).where(Draft.id == cookie_session["followup"]["id"])
+    expires = db.session.scalar(row)
+    assert abs(as_utc(expires) - (utcnow() + FOLLOWUP_MAX)) < timedelta(seconds=30)
+    # Activity (reading, writing) does not move the end...
     assert client.get("/follow-up/report").status_code == 200
-    # Idle for more than 20 minutes: the server half has expired.
+    post(client, "/follow-up/report", {"body": "Still here."})
+    db.session.expire_all()
+    assert db.session.scalar(row) == expires
+    # ...so when the hour is up, an active person is signed out all the same.
     db.session.execute(sa.update(Draft).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     assert client.get("/follow-up/report").headers["Location"].endswith("/follow-up/")
 
 
+def test_the_follow_up_session_ends_after_20_idle_minutes(client, app):
+    from mantra.domain.limits import FOLLOWUP_IDLE
+
+    _, code = _reported(client)
+    post(client, "/follow-up/", {"code": code})
+    with client.session_transaction() as cookie_session:
+        cookie_session["followup"] = {
+            **cookie_session["followup"],
+            "seen": time.time() - FOLLOWUP_IDLE.total_seconds() + 60,
+        }
+    assert client.get("/follow-up/report").status_code == 200  # a minute to spare, and activity resets it
+    with client.session_transaction() as cookie_session:
+        cookie_session["followup"] = {
+            **cookie_session["followup"],
+            "seen": time.time() - FOLLOWUP_IDLE.total_seconds() - 1,
+        }
+    assert client.get("/follow-up/report").headers["Location"].endswith("/follow-up/")
+
+
 def test_the_report_key_is_not_in_the_cookie_and_signing_out_revokes_a_copy(client, app):
-    from mantra import intake
+    from mantra.domain import intake
 
     _, code = _reported(client)
     post(client, "/follow-up/", {"code": code})

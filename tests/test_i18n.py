@@ -1,8 +1,10 @@
 """Languages: every string is translatable, and Polish is complete."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -18,8 +20,10 @@ def test_every_message_in_the_code_has_a_polish_translation():
     translated = {(m.context, m.id) for m in catalog if m.id and m.string and not m.fuzzy}
     method_map = [("mantra/**.py", "python"), ("mantra/**/templates/**.html", "jinja2")]
     keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "pgettext": ((1, "c"), 2)}
-    found = {(context, msg if isinstance(msg, str) else msg[0])
-             for _, _, msg, _, context in extract_from_dir(str(ROOT), method_map, keywords=keywords)}
+    found = {
+        (context, msg if isinstance(msg, str) else msg[0])
+        for _, _, msg, _, context in extract_from_dir(str(ROOT), method_map, keywords=keywords)
+    }
     assert len(found) > 250
     assert sorted(found - translated) == []
 
@@ -36,11 +40,17 @@ def test_choosing_polish_changes_the_page_language_and_error_messages(client):
     assert "Błąd:" in failed.text
 
 
-import pytest
-
-
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/%09/evil.example",
-                                    "/\\evil.example", "/%0d%0a/evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "/%09/evil.example",
+        "/\\evil.example",
+        "/%0d%0a/evil.example",
+        "javascript:alert(1)",
+    ],
+)
 def test_the_language_switch_only_returns_to_this_site(client, target):
     assert client.get(f"/language/pl?next={target}").headers["Location"] == "/"
 

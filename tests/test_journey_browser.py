@@ -1,6 +1,7 @@
 """The whole public journey in real headless Chromium, with JavaScript on and
 off: axe-core on every page and every error state, then follow-up with the
 receipt code, then a reporting centre's submission."""
+
 from __future__ import annotations
 
 import io
@@ -50,8 +51,7 @@ def _jpeg() -> bytes:
     return out.getvalue()
 
 
-def _report(page, base: str, marker: str, *, centre: bool = False, named: bool = False,
-            who: str = "It happened to me"):
+def _report(page, base: str, marker: str, *, centre: bool = False, named: bool = False, who: str = "It happened to me"):
     """Answer every question, checking each page and each error state with axe."""
     page.goto(f"{base}/report/who")
     assert_no_axe_violations(page)
@@ -107,13 +107,15 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
     _continue(page)
 
     assert_no_axe_violations(page)  # evidence
-    page.get_by_label("Upload a file").set_input_files(files=[{"name": "fake.png", "mimeType": "image/png",
-                                                               "buffer": b"<script>alert(1)</script>"}])
+    page.get_by_label("Upload a file").set_input_files(
+        files=[{"name": "fake.png", "mimeType": "image/png", "buffer": b"<script>alert(1)</script>"}]
+    )
     _continue(page, "Upload this file")
     assert "must be a JPEG, PNG, GIF, WebP or PDF" in page.content()
     assert_no_axe_violations(page)
-    page.get_by_label("Upload a file").set_input_files(files=[{"name": "photo.jpg", "mimeType": "image/jpeg",
-                                                               "buffer": _jpeg()}])
+    page.get_by_label("Upload a file").set_input_files(
+        files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}]
+    )
     _continue(page, "Upload this file")
     assert "photo.jpg" in page.content()
     _continue(page)
@@ -121,7 +123,9 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
     assert_no_axe_violations(page)
     _error_state(page, "Select yes if we can share your report with the police")
     page.get_by_role("group", name="Can we share your report with the police?").get_by_label("Yes", exact=True).check()
-    page.get_by_role("group", name="Can we share your report with other organisations that can help?").get_by_label("Yes", exact=True).check()
+    page.get_by_role("group", name="Can we share your report with other organisations that can help?").get_by_label(
+        "Yes", exact=True
+    ).check()
     _continue(page)
 
     assert_no_axe_violations(page)

@@ -1,4 +1,5 @@
 """The public pages in a real browser: accessibility, 'Exit this page', language, no third parties."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,9 @@ from tests.browser_support import assert_no_axe_violations, assert_no_console_er
 PUBLIC_PAGES = ["/", "/staying-safe-online", "/privacy", "/accessibility", "/no-such-page"]
 EXIT_BUTTON = ".govuk-exit-this-page__button"
 # The stub names its own icon, so Chromium does not ask the (unreachable) site for one.
-NEUTRAL_STUB = "<!DOCTYPE html><html lang='en'><link rel='icon' href='data:,'><title>Weather</title><p>Weather</p></html>"
+NEUTRAL_STUB = (
+    "<!DOCTYPE html><html lang='en'><link rel='icon' href='data:,'><title>Weather</title><p>Weather</p></html>"
+)
 
 
 def open_page(page, live_server, path):

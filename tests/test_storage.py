@@ -1,6 +1,7 @@
 """The core promise at the storage level: what a person wrote is never in
 the database, Redis or the web tier's configuration in clear, and neither is
 any private key."""
+
 from __future__ import annotations
 
 import base64
@@ -11,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 
-from mantra import intake, vault
+from mantra.crypto import vault
+from mantra.domain import intake
 from mantra.extensions import db
 from mantra.models import RecipientKind, Report, ReportKey
 
-from .conftest import TEST_REDIS_URL
-from .factories import make_partners, make_user, marked_submission
+from .factories import make_partners, make_user, marked_submission, stored
 
 
 def _encodings(secret: bytes) -> list[bytes]:
@@ -32,13 +33,14 @@ def _database_bytes(app) -> bytes:
         return open(url.database, "rb").read()
     dump = subprocess.run(
         ["pg_dump", "--no-owner", url.set(drivername="postgresql").render_as_string(hide_password=False)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return dump.stdout
 
 
-def _redis_bytes() -> bytes:
-    conn = Redis.from_url(TEST_REDIS_URL)
+def _redis_bytes(url: str) -> bytes:
+    conn = Redis.from_url(url)
     out = []
     for key in conn.scan_iter():
         out.append(key)
@@ -64,7 +66,7 @@ def test_reports_are_unreadable_in_a_database_dump_redis_and_web_config(any_app,
     for i in range(12):
         marker = f"MARK{secrets.token_hex(6)}"
         centre_id = centre.id if i % 3 == 0 else None
-        report, code = intake.store_report(marked_submission(marker, area.id, centre_id))
+        report, code = stored(marked_submission(marker, area.id, centre_id))
         markers.append(marker)
         codes.append(code)
 
@@ -75,7 +77,9 @@ def test_reports_are_unreadable_in_a_database_dump_redis_and_web_config(any_app,
 
     secrets_to_hide = [key_files["intake"].seed, key_files["recovery"].seed, centre_key.seed]
     secrets_to_hide += [k.seed for _, k in partners.values()]
-    secrets_to_hide += [vault.derive_receipt(c, bytes.fromhex(any_app.config["RECEIPT_SALT"])).reporter_key.seed for c in codes]
+    secrets_to_hide += [
+        vault.derive_receipt(c, bytes.fromhex(any_app.config["RECEIPT_SALT"])).reporter_key.seed for c in codes
+    ]
     secrets_to_hide.append(vault.unlock_with_password(staff.password_protected_key, "a long staff password").seed)
     secrets_to_hide += [intake.open_with_receipt(c).data_key for c in codes]  # per-report data keys
     secrets_to_hide += [c.encode() for c in codes] + [c.replace("-", "").encode() for c in codes]
@@ -84,7 +88,11 @@ def test_reports_are_unreadable_in_a_database_dump_redis_and_web_config(any_app,
     web_config += open(any_app.config["INTAKE_PUBLIC_KEY_FILE"], "rb").read()
     web_config += open(any_app.config["RECOVERY_PUBLIC_KEY_FILE"], "rb").read()
 
-    places = {"database": _database_bytes(any_app), "redis": _redis_bytes(), "web config": web_config}
+    places = {
+        "database": _database_bytes(any_app),
+        "redis": _redis_bytes(any_app.config["REDIS_URL"]),
+        "web config": web_config,
+    }
     assert len(places["database"]) > 20000
     assert b"route-report-" in places["redis"]  # the routing jobs are there to be searched
     for where, data in places.items():
@@ -100,7 +108,7 @@ def test_reports_are_unreadable_in_a_database_dump_redis_and_web_config(any_app,
 def test_a_report_is_wrapped_to_intake_reporter_and_its_centre_only(any_app, key_files):
     partners, area = make_partners()
     centre, centre_key = partners["centre-library"]
-    report, code = intake.store_report(marked_submission("M", area.id, centre.id))
+    report, code = stored(marked_submission("M", area.id, centre.id))
     wraps = {(k.recipient, k.partner_id): k.wrap for k in db.session.scalars(sa.select(ReportKey))}
     assert set(wraps) == {
         (RecipientKind.INTAKE, None),
@@ -108,21 +116,30 @@ def test_a_report_is_wrapped_to_intake_reporter_and_its_centre_only(any_app, key
         (RecipientKind.PARTNER, centre.id),
     }
     # The worker's intake key and the centre's key each open the same data key.
-    via_intake = vault.unwrap(wraps[(RecipientKind.INTAKE, None)], key_files["intake"],
-                              intake.report_key_info(report.id, RecipientKind.INTAKE))
-    via_centre = vault.unwrap(wraps[(RecipientKind.PARTNER, centre.id)], centre_key,
-                              intake.report_key_info(report.id, RecipientKind.PARTNER, centre.id))
+    via_intake = vault.unwrap(
+        wraps[(RecipientKind.INTAKE, None)],
+        key_files["intake"],
+        intake.report_key_info(report.id, RecipientKind.INTAKE),
+    )
+    via_centre = vault.unwrap(
+        wraps[(RecipientKind.PARTNER, centre.id)],
+        centre_key,
+        intake.report_key_info(report.id, RecipientKind.PARTNER, centre.id),
+    )
     assert via_intake == via_centre == intake.open_with_receipt(code).data_key
     # Another partner's key opens nothing.
     with pytest.raises(vault.VaultError):
-        vault.unwrap(wraps[(RecipientKind.PARTNER, centre.id)], partners["tvp-oxford"][1],
-                     intake.report_key_info(report.id, RecipientKind.PARTNER, centre.id))
+        vault.unwrap(
+            wraps[(RecipientKind.PARTNER, centre.id)],
+            partners["tvp-oxford"][1],
+            intake.report_key_info(report.id, RecipientKind.PARTNER, centre.id),
+        )
 
 
 def test_sealed_content_moved_to_another_report_does_not_open(any_app):
     partners, area = make_partners()
-    first, first_code = intake.store_report(marked_submission("ONE", area.id))
-    second, _ = intake.store_report(marked_submission("TWO", area.id))
+    first, first_code = stored(marked_submission("ONE", area.id))
+    second, _ = stored(marked_submission("TWO", area.id))
     opened = intake.open_with_receipt(first_code)
     # Even with the right data key, a blob copied from another row is refused.
     first.sealed_account = second.sealed_account
@@ -132,7 +149,7 @@ def test_sealed_content_moved_to_another_report_does_not_open(any_app):
 
 def test_facets_are_stored_in_clear_for_statistics(any_app):
     partners, area = make_partners()
-    report, _ = intake.store_report(marked_submission("F", area.id))
+    report, _ = stored(marked_submission("F", area.id))
     counts = dict(db.session.execute(sa.text("select strand, count(*) from report_strand group by strand")).all())
     assert counts == {"race": 1, "religion": 1}
     assert report.reference.startswith("HC-") and report.status.value == "received"
@@ -140,7 +157,7 @@ def test_facets_are_stored_in_clear_for_statistics(any_app):
 
 def test_the_dump_search_finds_what_is_in_clear(any_app):
     """The search above can fail: a marker written in clear is found."""
-    from mantra import audit
+    from mantra.domain import audit
 
     make_partners()
     audit.record("test.clear", note="CLEARMARKER42")

@@ -1,4 +1,5 @@
 """The vault: every cryptographic promise, checked directly."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mantra import vault
+from mantra.crypto import vault
 
 KEY = bytes(range(32))
 
@@ -86,10 +87,10 @@ def test_private_key_from_seed_matches_the_published_pq_hpke_vectors():
 def test_derived_keys_match_our_own_fixed_vectors():
     """If expansion or derivation ever changes, existing reports would not open."""
     key = vault.PrivateKey(bytes(range(32)))
-    assert hashlib.sha256(key.public.raw).hexdigest() == "c9a3565ffde4f72b51661be391ee13e46378d7f06dd5c8bf5af9d2cfb5b8336b"
-    receipt = vault.derive_receipt(
-        "1234-5678-9012-3456-7890", b"mantra-test-salt", vault.Argon2Params(19 * 1024, 2, 1)
+    assert (
+        hashlib.sha256(key.public.raw).hexdigest() == "c9a3565ffde4f72b51661be391ee13e46378d7f06dd5c8bf5af9d2cfb5b8336b"
     )
+    receipt = vault.derive_receipt("1234-5678-9012-3456-7890", b"mantra-test-salt", vault.Argon2Params(19 * 1024, 2, 1))
     assert receipt.lookup_token.hex() == "497dcb85547b021fbc18440195d224d3307a27024e7c12eea268db2416d0a42b"
     assert hashlib.sha256(receipt.reporter_key.public.raw).hexdigest() == (
         "19eee20e82c81dcb55bb3c8d646c93ba5fa4b1c641c2922ce9dbd9e264e66239"
@@ -98,8 +99,9 @@ def test_derived_keys_match_our_own_fixed_vectors():
 
 def test_argon2id_reproduces_rfc9106_vector():
     """RFC 9106 section 5.3 (the library primitive our parameters feed)."""
-    kdf = Argon2id(salt=b"\x02" * 16, length=32, iterations=3, lanes=4, memory_cost=32,
-                   ad=b"\x04" * 12, secret=b"\x03" * 8)
+    kdf = Argon2id(
+        salt=b"\x02" * 16, length=32, iterations=3, lanes=4, memory_cost=32, ad=b"\x04" * 12, secret=b"\x03" * 8
+    )
     assert kdf.derive(b"\x01" * 32).hex() == "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"
 
 
@@ -139,8 +141,11 @@ def test_private_keys_never_print_their_seed():
 
 
 @settings(max_examples=200, deadline=None)
-@given(content=st.binary(max_size=4096), row_id=st.integers(min_value=1, max_value=2**62),
-       field=st.text(min_size=1, max_size=40))
+@given(
+    content=st.binary(max_size=4096),
+    row_id=st.integers(min_value=1, max_value=2**62),
+    field=st.text(min_size=1, max_size=40),
+)
 def test_any_content_round_trips_and_never_appears_in_the_blob(content, row_id, field):
     blob = vault.seal(KEY, content, table="report", row_id=row_id, field=field)
     assert vault.open_sealed(KEY, blob, table="report", row_id=row_id, field=field) == content

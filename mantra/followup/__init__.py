@@ -1,72 +1,90 @@
 """Follow-up with the receipt code: status, messages, more information."""
+
 from __future__ import annotations
 
 import base64
 import json
-import time
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-
-from .. import audit, intake, vault
-from ..extensions import db, rate_limit
-from ..models import Attachment, Message, MessageDirection, Report, ReportStatus
-from ..reporting.forms import ReceiptForm, text, _submit
-from ..reporting.drafts import FOLLOWUP, discard_draft, forget_sent_report, load_draft, save_draft
-from ..reporting.uploads import UploadRejected, read_upload
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovTextInput
+from wtforms import StringField
+from wtforms.validators import InputRequired
+
+from ..crypto import vault
+from ..domain import audit, intake
+from ..domain.limits import FOLLOWUP_IDLE, FOLLOWUP_MAX, MAX_FILE_BYTES, MAX_FILES_PER_REPORT, megabytes
+from ..extensions import db, rate_limit
+from ..models import STATUS_LABELS, Attachment, Message, MessageDirection, Report, ReportStatus
+from ..web import sessions
+from ..web.forms import clean_text, honeypot, submit_button, text
+from ..web.sessions import FOLLOWUP
+from ..web.uploads import UploadRejected, read_upload
 
 bp = Blueprint("followup", __name__, template_folder="templates", url_prefix="/follow-up")
 
-SESSION_IDLE = timedelta(minutes=20)
-SESSION_MAX_MINUTES = 60  # from entering the code, however active
 STATUS_HELP = {
-    ReportStatus.RECEIVED: _l("Your report is stored safely and is waiting to be passed to the organisations you agreed to."),
-    ReportStatus.ROUTED: _l("Your report has been passed to the organisations that can help. Someone will look at it soon."),
+    ReportStatus.RECEIVED: _l(
+        "Your report is stored safely and is waiting to be passed to the organisations you agreed to."
+    ),
+    ReportStatus.ROUTED: _l(
+        "Your report has been passed to the organisations that can help. Someone will look at it soon."
+    ),
     ReportStatus.IN_PROGRESS: _l("Someone is working on your report. They may send you a message here."),
     ReportStatus.CLOSED: _l("The organisations have finished their work on your report. You can still send a message."),
 }
-STATUS_LABELS = {
-    ReportStatus.RECEIVED: _l("Received"),
-    ReportStatus.ROUTED: _l("With a partner organisation"),
-    ReportStatus.IN_PROGRESS: _l("Being handled"),
-    ReportStatus.CLOSED: _l("Closed"),
-}
+
+
+class ReceiptForm(FlaskForm):
+    code = StringField(
+        _l("Receipt code"),
+        filters=[clean_text],
+        widget=GovTextInput(),
+        description=_l("20 numbers, for example 1234-5678-9012-3456-7890"),
+        validators=[InputRequired(message=_l("Enter your receipt code"))],
+    )
+    website = honeypot()
+    submit = submit_button()
 
 
 class ReplyForm(FlaskForm):
-    body = text(_l("Send a message or add information"), 5000, area=True, required=_l("Enter your message"),
-                hint=_l("Only the organisations handling your report can read it."))
-    file = FileField(_l("Add a file (optional)"), widget=GovFileInput(),
-                     description=_l("A photo, screenshot or PDF, smaller than 10 MB."))
-    submit = _submit(_l("Send"))
+    body = text(
+        _l("Send a message or add information"),
+        5000,
+        area=True,
+        required=_l("Enter your message"),
+        hint=_l("Only the organisations handling your report can read it."),
+    )
+    file = FileField(
+        _l("Add a file (optional)"),
+        widget=GovFileInput(),
+        description=_l("A photo, screenshot or PDF, smaller than %(mb)d MB.", mb=megabytes(MAX_FILE_BYTES)),
+    )
+    submit = submit_button(_l("Send"))
 
 
 def _opened() -> intake.OpenedReport | None:
     """The report this browser unlocked with its receipt code, for a short while.
 
     The report's data key is sealed on the server with a key only this
-    browser's cookie holds (as drafts are): a copied cookie alone opens
-    nothing, and signing out deletes the server half at once."""
-    held = load_draft(FOLLOWUP)
-    if not held or held["started"] + SESSION_MAX_MINUTES * 60 < time.time():
-        discard_draft(FOLLOWUP)
-        return None
-    report = db.session.get(Report, held["report_id"])
+    browser's cookie holds: a copied cookie alone opens nothing, and signing
+    out deletes the server half at once. The server half expires a fixed time
+    after the code was entered, however active the person is; the idle clock
+    is kept in the signed cookie, so reading the page writes nothing."""
+    held = sessions.load(FOLLOWUP, idle=FOLLOWUP_IDLE)
+    report = db.session.get(Report, held["report_id"]) if held else None
     if report is None:
         return None
-    save_draft(held, lifetime=SESSION_IDLE, slot=FOLLOWUP)  # idle time starts again
     return intake.OpenedReport(report, base64.b64decode(held["key"]))
 
 
 @bp.route("/", methods=["GET", "POST"])
 @rate_limit("followup_sign_in")
 def sign_in():
-    forget_sent_report()
+    sessions.forget_sent_report()
     form = ReceiptForm()
     if form.validate_on_submit():
         opened = None if form.website.data else intake.open_with_receipt(form.code.data)
@@ -74,27 +92,44 @@ def sign_in():
             # One answer for every failure: no way to tell a wrong code from a missing report.
             form.code.errors = [_l("We could not find a report with that receipt code. Check the code and try again")]
         else:
-            discard_draft(FOLLOWUP)
-            save_draft({"report_id": opened.report.id, "started": time.time(),
-                        "key": base64.b64encode(opened.data_key).decode()}, lifetime=SESSION_IDLE, slot=FOLLOWUP)
+            sessions.discard(FOLLOWUP)
+            sessions.save(
+                FOLLOWUP,
+                {"report_id": opened.report.id, "key": base64.b64encode(opened.data_key).decode()},
+                FOLLOWUP_MAX,
+            )
+            db.session.commit()
             return redirect(url_for("followup.report"))
     return render_template("followup/sign_in.html", form=form)
 
 
 def _messages(opened: intake.OpenedReport) -> list[dict]:
-    rows = db.session.scalars(sa.select(Message).where(Message.report_id == opened.report.id).order_by(Message.created_at, Message.id))
+    rows = db.session.scalars(
+        sa.select(Message).where(Message.report_id == opened.report.id).order_by(Message.created_at, Message.id)
+    )
     files: dict[int, list[str]] = {}
-    for a in db.session.scalars(sa.select(Attachment).where(Attachment.report_id == opened.report.id,
-                                                            Attachment.message_id.is_not(None))):
+    for a in db.session.scalars(
+        sa.select(Attachment).where(Attachment.report_id == opened.report.id, Attachment.message_id.is_not(None))
+    ):
         meta = vault.open_sealed(opened.data_key, a.sealed_meta, table="attachment", row_id=a.id, field="meta")
         files.setdefault(a.message_id, []).append(json.loads(meta)["filename"])
-    return [{"from_reporter": m.direction == MessageDirection.FROM_REPORTER, "at": m.created_at,
-             "body": vault.open_sealed(opened.data_key, m.sealed_body, table="message", row_id=m.id, field="body").decode(),
-             "files": files.get(m.id, [])}
-            for m in rows]
+    return [
+        {
+            "from_reporter": m.direction == MessageDirection.FROM_REPORTER,
+            "at": m.created_at,
+            "body": vault.open_sealed(
+                opened.data_key, m.sealed_body, table="message", row_id=m.id, field="body"
+            ).decode(),
+            "files": files.get(m.id, []),
+        }
+        for m in rows
+    ]
 
 
-MAX_ATTACHMENTS = 20
+def _attachment_count(report_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Attachment).where(Attachment.report_id == report_id)
+    )
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -107,34 +142,46 @@ def report():
     if form.validate_on_submit():
         upload = request.files.get("file")
         evidence = None
-        attached = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Attachment).where(Attachment.report_id == opened.report.id))
-        if upload is not None and upload.filename and attached >= MAX_ATTACHMENTS:
-            form.file.errors = [_l("Your report already has 20 files, the most we can take. Describe anything else in your message.")]
-        elif upload is not None and upload.filename:
-            try:
-                evidence = read_upload(upload)
-            except UploadRejected as exc:
-                form.file.errors = [str(exc)]
+        if upload is not None and upload.filename:
+            if _attachment_count(opened.report.id) >= MAX_FILES_PER_REPORT:
+                form.file.errors = [
+                    _l(
+                        "Your report already has %(count)d files, the most we can take. Describe anything "
+                        "else in your message.",
+                        count=MAX_FILES_PER_REPORT,
+                    )
+                ]
+            else:
+                try:
+                    evidence = read_upload(upload)
+                except UploadRejected as exc:
+                    form.file.errors = [str(exc)]
         if not form.file.errors:
             message = Message(report_id=opened.report.id, direction=MessageDirection.FROM_REPORTER, sealed_body=b"")
             db.session.add(message)
             db.session.flush()
-            message.sealed_body = vault.seal(opened.data_key, form.body.data.encode(), table="message",
-                                             row_id=message.id, field="body")
+            message.sealed_body = vault.seal(
+                opened.data_key, form.body.data.encode(), table="message", row_id=message.id, field="body"
+            )
             if evidence is not None:
                 intake.add_attachment(opened.report, opened.data_key, evidence, message_id=message.id)
             audit.record("report.reporter_message", report_id=opened.report.id)
             db.session.commit()
             return redirect(url_for("followup.report", sent=1))
-    return render_template("followup/report.html", form=form, report=opened.report,
-                           status=STATUS_LABELS[opened.report.status], status_help=STATUS_HELP[opened.report.status],
-                           messages=_messages(opened),
-                           sent=request.args.get("sent"))
+    return render_template(
+        "followup/report.html",
+        form=form,
+        report=opened.report,
+        status=STATUS_LABELS[opened.report.status],
+        status_help=STATUS_HELP[opened.report.status],
+        messages=_messages(opened),
+        sent=request.args.get("sent"),
+    )
 
 
 @bp.post("/sign-out")
 def sign_out():
-    discard_draft(FOLLOWUP)
-    forget_sent_report()
+    sessions.discard(FOLLOWUP)
+    sessions.forget_sent_report()
+    db.session.commit()
     return redirect(url_for("reporting.start"))

@@ -1,4 +1,5 @@
 """The public reporting journey: information pages and the question pages."""
+
 from flask import Blueprint
 
 bp = Blueprint("reporting", __name__, template_folder="templates")

@@ -1,16 +1,19 @@
 """Information pages, the language switch and 'Exit this page'."""
+
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
 
-from ..security import safe_next
+from ..extensions import db
+from ..web import sessions
+from ..web.i18n import LANGUAGES
+from ..web.security import safe_next
 from . import bp
-from .drafts import DRAFT, FOLLOWUP, discard_draft, forget_sent_report
 
 
 @bp.get("/")
 def start():
-    forget_sent_report()
+    sessions.forget_sent_report()
     return render_template("reporting/start.html")
 
 
@@ -31,8 +34,6 @@ def accessibility():
 
 @bp.get("/language/<code>")
 def language(code: str):
-    from ..i18n import LANGUAGES
-
     if code in LANGUAGES:
         session["lang"] = code
     return redirect(safe_next(request.args.get("next"), url_for("reporting.start")))
@@ -40,9 +41,13 @@ def language(code: str):
 
 @bp.get("/exit")
 def exit_page():
-    """Clear the draft and the session, then leave for a neutral site."""
-    discard_draft(DRAFT)
-    discard_draft(FOLLOWUP)
+    """Delete this browser's draft and follow-up session, clear the cookie, and
+    leave for a neutral site. The one GET that writes: 'Exit this page' is a
+    plain link (it must work without JavaScript, at once), and deleting what
+    the person typed is the point of it. It deletes only this browser's own rows."""
+    sessions.discard(sessions.DRAFT)
+    sessions.discard(sessions.FOLLOWUP)
+    db.session.commit()
     session.clear()
     response = redirect(current_app.config["NEUTRAL_EXIT_URL"])
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'

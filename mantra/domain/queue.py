@@ -1,4 +1,5 @@
 """The job queue. Jobs get ids, never content (they are stored in Redis)."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -14,9 +15,7 @@ _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus
 
 
 def connection(url: str | None = None) -> Redis:
-    return Redis.from_url(
-        url or current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=2
-    )
+    return Redis.from_url(url or current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=2)
 
 
 def enqueue_routing(report_id: int) -> bool:
@@ -37,7 +36,5 @@ def enqueue_routing(report_id: int) -> bool:
         )
         return True
     except Exception as exc:  # RedisError above all, but nothing may undo a stored report
-        current_app.logger.warning(
-            "report %s stored but not queued for routing (%s)", report_id, type(exc).__name__
-        )
+        current_app.logger.warning("report %s stored but not queued for routing (%s)", report_id, type(exc).__name__)
         return False

@@ -1,31 +1,38 @@
 """Routing rules: conditions on facets only, evaluated without decrypting.
+What a rule may test is `models.RULE_FACETS`; a rule testing anything else is
+refused when it is saved."""
 
-The routing job (a later issue) uses `recipients`; the public journey uses
-it now to tell a person, before they send, exactly who will see their report.
-"""
 from __future__ import annotations
+
+import logging
 
 import sqlalchemy as sa
 
-from .extensions import db
-from .models import Partner, RoutingRule
+from ..extensions import db
+from ..models import Partner, RoutingRule, RuleError, check_conditions
+
+log = logging.getLogger(__name__)
 
 
 def matches(conditions: dict, facets: dict) -> bool:
+    """Every condition holds. A list means "any of these"; against a list-valued
+    facet (strands, kinds) it means "shares one of these"."""
     for name, wanted in conditions.items():
-        have = facets.get(name)
-        if isinstance(wanted, list):
-            if not set(wanted) & set(have or []):
+        have = facets[name]
+        have_set = set(have) if isinstance(have, list) else {have}
+        wanted_set = set(wanted) if isinstance(wanted, list) else {wanted}
+        if isinstance(have, list) or isinstance(wanted, list):
+            if not wanted_set & have_set:
                 return False
-        elif have != wanted:
+        elif have != wanted or type(have) is not type(wanted):
             return False
     return True
 
 
 def _consented(partner: Partner, facets: dict) -> bool:
     if partner.is_police:
-        return bool(facets.get("consent_police"))
-    return bool(facets.get("consent_partners")) or partner.is_default_triage
+        return bool(facets["consent_police"])
+    return bool(facets["consent_partners"]) or partner.is_default_triage
 
 
 def recipients(facets: dict) -> list[Partner]:
@@ -41,7 +48,12 @@ def recipients(facets: dict) -> list[Partner]:
     )
     chosen: dict[int, Partner] = {}
     for rule in rules:
-        if matches(rule.conditions or {}, facets):
+        try:  # checked when saved; a row changed behind the application's back is skipped, loudly
+            check_conditions(rule.conditions)
+        except RuleError as exc:
+            log.warning("routing rule %s skipped: %s", rule.id, exc)
+            continue
+        if matches(rule.conditions, facets):
             partner = db.session.get(Partner, rule.partner_id)
             if partner.active and _consented(partner, facets):
                 chosen.setdefault(partner.id, partner)

@@ -1,5 +1,6 @@
 """Evidence files: only real images and plain PDFs, images re-encoded so
 their metadata (EXIF location, camera, time) never reaches the record."""
+
 from __future__ import annotations
 
 import io
@@ -11,11 +12,9 @@ import zlib
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..intake import EvidenceFile
+from ..domain.intake import EvidenceFile
+from ..domain.limits import MAX_FILE_BYTES, MAX_PIXELS, megabytes
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_FILES = 5
-MAX_PIXELS = 40_000_000
 # Actions and content that can run or fetch something when a PDF is opened.
 # Matched case-sensitively (PDF names are), never inside stream bodies (raw
 # image or font bytes match anything by chance), with #xx escapes decoded.
@@ -23,15 +22,19 @@ _PDF_ACTIVE = re.compile(
     rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|SubmitForm|ImportData|GoToR|GoToE|XFA)(?![A-Za-z0-9])"
 )
 # An HTML or SVG document hidden in the PDF's text (a polyglot).
-_PDF_HTML = re.compile(rb"<\s*(script|html|svg|iframe|img|object|embed|body|meta|iframe)\b", re.I)
+_PDF_HTML = re.compile(rb"<\s*(script|html|svg|iframe|img|object|embed|body|meta)\b", re.I)
 # Encryption and filters we cannot read would hide what an object holds.
 _PDF_UNREADABLE = re.compile(rb"/(Encrypt|LZWDecode|ASCII85Decode|ASCIIHexDecode|RunLengthDecode|Crypt)(?![A-Za-z0-9])")
 _PDF_STREAM_START = re.compile(rb"stream\r?\n")
 _PDF_ONE_FLATE = re.compile(rb"/Filter\s*(/FlateDecode(?![A-Za-z0-9])|\[\s*/FlateDecode\s*\])")
 _PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _MAX_INFLATED = 50 * 1024 * 1024  # for the whole file
-_KEEP_AS = {"JPEG": ("JPEG", "image/jpeg", "jpg"), "PNG": ("PNG", "image/png", "png"),
-            "GIF": ("PNG", "image/png", "png"), "WEBP": ("PNG", "image/png", "png")}
+_KEEP_AS = {
+    "JPEG": ("JPEG", "image/jpeg", "jpg"),
+    "PNG": ("PNG", "image/png", "png"),
+    "GIF": ("PNG", "image/png", "png"),
+    "WEBP": ("PNG", "image/png", "png"),
+}
 
 
 class UploadRejected(ValueError):
@@ -48,7 +51,7 @@ def clean_upload(filename: str, data: bytes) -> EvidenceFile:
     if not data:
         raise UploadRejected(_l("The selected file is empty"))
     if len(data) > MAX_FILE_BYTES:
-        raise UploadRejected(_l("The selected file must be smaller than 10 MB"))
+        raise UploadRejected(_l("The selected file must be smaller than %(mb)d MB", mb=megabytes(MAX_FILE_BYTES)))
     if data.startswith(b"%PDF-"):
         return _clean_pdf(filename, data)
     return _clean_image(filename, data)
@@ -64,14 +67,14 @@ def _pdf_parts(data: bytes):
         if match is None or end < 0:
             yield data[pos:]
             return
-        dictionary = data[data.rfind(b"obj", pos, match.start()) + 1 or pos: match.start()]
-        yield data[pos:match.start()]
+        dictionary = data[data.rfind(b"obj", pos, match.start()) + 1 or pos : match.start()]
+        yield data[pos : match.start()]
         if b"/ObjStm" in _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), dictionary):
             if _PDF_ONE_FLATE.search(dictionary) is None or b"/DecodeParms" in dictionary:
                 raise UploadRejected(_UNREADABLE)
             inflater = zlib.decompressobj()
             try:
-                inflated = inflater.decompress(data[match.end():end], _MAX_INFLATED - inflated_total)
+                inflated = inflater.decompress(data[match.end() : end], _MAX_INFLATED - inflated_total)
             except zlib.error:
                 raise UploadRejected(_UNREADABLE) from None
             inflated_total += len(inflated)
@@ -90,7 +93,11 @@ def _clean_pdf(filename: str, data: bytes) -> EvidenceFile:
     for part in _pdf_parts(data):
         part = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), part)
         if _PDF_ACTIVE.search(part) or _PDF_HTML.search(part):
-            raise UploadRejected(_l("The selected PDF contains scripts or other active content, so we cannot accept it. Take a screenshot of it instead"))
+            raise UploadRejected(
+                _l(
+                    "The selected PDF contains scripts or other active content, so we cannot accept it. Take a screenshot of it instead"
+                )
+            )
         if _PDF_UNREADABLE.search(part):
             raise UploadRejected(_UNREADABLE)
     return EvidenceFile(_safe_name(filename, "pdf"), "application/pdf", data)
@@ -118,8 +125,14 @@ def _clean_image(filename: str, data: bytes) -> EvidenceFile:
                 image.save(out, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     except UploadRejected:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ):
         raise wrong_type from None
     return EvidenceFile(_safe_name(filename, extension), content_type, out.getvalue())
 

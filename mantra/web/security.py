@@ -1,13 +1,17 @@
 """Headers and error pages for every response (DESIGN section 8)."""
+
 from __future__ import annotations
 
 import traceback
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from ..domain.limits import MAX_FILE_BYTES, megabytes
 
 CSP = "; ".join(
     [
@@ -52,27 +56,41 @@ ERRORS = {
         _l("Page not found"),
         _l("If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),
     ),
-    413: (
-        _l("That was too large to send"),
-        _l("Files must be smaller than 10 MB each, and no more than 20 MB in total. Go back and choose smaller files."),
-    ),
+    413: (_l("That was too large to send"), None),  # the limits are in the text: see too_large()
     429: (
         _l("Too many attempts"),
         _l("For your security, please wait a few minutes and then try again."),
     ),
     500: (
         _l("Sorry, there is a problem with the service"),
-        _l("Please try again later. If you have submitted a report and received a reference number, your report is safe."),
+        _l(
+            "Please try again later. If you have submitted a report and received a reference number, your report is safe."
+        ),
     ),
 }
+
+
+def too_large() -> str:
+    return gettext(
+        "Each file must be smaller than %(file_mb)d MB, and everything sent at once smaller than %(request_mb)d MB. "
+        "Go back and choose a smaller file.",
+        file_mb=megabytes(MAX_FILE_BYTES),
+        request_mb=megabytes(current_app.config["MAX_CONTENT_LENGTH"]),
+    )
 
 
 def safe_next(target: str | None, default: str) -> str:
     """A path on this site to return to, or `default`: never another site."""
     target = target or ""
     parts = urlsplit(target)
-    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc
-            or "\\" in target or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target)):
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or parts.scheme
+        or parts.netloc
+        or "\\" in target
+        or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target)
+    ):
         return default
     return target
 
@@ -89,11 +107,15 @@ def init_app(app: Flask) -> None:
 
     def _render(code: int, body=None):
         title, text = ERRORS.get(code, ERRORS[500])
+        if code == 413:
+            text = too_large()
         return render_template("error.html", title=title, body=body or text), code
 
     @app.errorhandler(CSRFError)
     def _csrf(_error):
-        return _render(400, _l("This page was open for too long or was sent twice. Go back, refresh the page and try again."))
+        return _render(
+            400, _l("This page was open for too long or was sent twice. Go back, refresh the page and try again.")
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -11,6 +11,7 @@ Algorithms (DESIGN section 4), all from `cryptography`:
 Every blob starts with a version byte. A private key is a 32-byte seed,
 expanded with SHAKE-256 as the X-Wing KEM defines it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -52,7 +53,7 @@ class Argon2Params:
         return f"m={self.memory_cost},t={self.iterations},p={self.lanes}"
 
     @classmethod
-    def decode(cls, text: str) -> "Argon2Params":
+    def decode(cls, text: str) -> Argon2Params:
         try:
             parts = dict(item.split("=", 1) for item in text.split(","))
             return cls(int(parts["m"]), int(parts["t"]), int(parts["p"]))
@@ -100,7 +101,7 @@ class PublicKey:
         return base64.b64encode(self.raw).decode()
 
     @classmethod
-    def from_text(cls, text: str) -> "PublicKey":
+    def from_text(cls, text: str) -> PublicKey:
         return cls(base64.b64decode(text.strip()))
 
 
@@ -120,7 +121,7 @@ class PrivateKey:
         self.public = PublicKey(ml.public_key().public_bytes_raw() + xk.public_key().public_bytes_raw())
 
     @classmethod
-    def generate(cls) -> "PrivateKey":
+    def generate(cls) -> PrivateKey:
         return cls(os.urandom(SEED_BYTES))
 
     def __repr__(self) -> str:  # never print the seed
@@ -131,7 +132,7 @@ class PrivateKey:
         return f"mantra-private-seed v{VERSION} {purpose}\n{base64.b64encode(self.seed).decode()}\n"
 
     @classmethod
-    def from_file_text(cls, text: str) -> "PrivateKey":
+    def from_file_text(cls, text: str) -> PrivateKey:
         lines = text.strip().splitlines()
         if len(lines) != 2 or not lines[0].startswith("mantra-private-seed v1 "):
             raise VaultError("not a MANTRA private key file")
@@ -163,9 +164,7 @@ def open_sealed(key: bytes, blob: bytes, *, table: str, row_id: int | str, field
     try:
         return AESGCM(key).decrypt(nonce, body, _content_aad(table, row_id, field))
     except InvalidTag:
-        raise VaultError(
-            f"{table}.{field} of row {row_id} would not open: wrong key, altered, or moved"
-        ) from None
+        raise VaultError(f"{table}.{field} of row {row_id} would not open: wrong key, altered, or moved") from None
 
 
 # --- wrapping keys to a public key ----------------------------------------

@@ -1,10 +1,11 @@
 """Languages: English and a second language, chosen by the person."""
+
 from __future__ import annotations
 
 from flask import Flask, request, session
 from flask_babel import get_locale, gettext, pgettext
 
-from .extensions import babel
+from ..extensions import babel
 
 LANGUAGES = {"en": "English", "pl": "Polski"}
 

@@ -4,138 +4,32 @@ Facets are coarse, enumerated columns that routing, the inbox and the
 statistics use without decrypting anything. Every column named `sealed_*`
 or `*_wrap` holds a vault blob; nothing a person wrote is stored otherwise.
 """
+
 from __future__ import annotations
 
-import enum
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
-from .extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _enum(cls: type[enum.Enum]) -> sa.Enum:
-    """Store an enum by its value, as VARCHAR with a CHECK, on both databases."""
-    return sa.Enum(
-        cls,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        name=cls.__name__.lower(),
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
-
-
-Timestamp = sa.DateTime(timezone=True)
-
-
-# --- facet vocabularies ----------------------------------------------------
-
-
-class PartnerKind(enum.StrEnum):
-    AGENCY = "agency"
-    CENTRE = "centre"  # a third-party reporting centre
-
-
-class StaffRole(enum.StrEnum):
-    TRIAGE = "triage"
-    CENTRE = "centre"
-    COORDINATOR = "coordinator"
-    ADMIN = "admin"
-
-
-class AreaKind(enum.StrEnum):
-    NEIGHBOURHOOD = "neighbourhood"
-    ONLINE = "online"
-    OUTSIDE = "outside"
-
-
-class Channel(enum.StrEnum):
-    ONLINE_SELF = "online_self"
-    ONLINE_ON_BEHALF = "online_on_behalf"
-    CENTRE = "centre"
-    ASSISTED = "assisted"
-
-
-class ReporterRole(enum.StrEnum):
-    VICTIM = "victim"
-    WITNESS = "witness"
-    ON_BEHALF = "on_behalf"
-    CENTRE_STAFF = "centre_staff"
-
-
-class IncidentType(enum.StrEnum):
-    CRIME = "crime"
-    INCIDENT = "incident"
-    NOT_SURE = "not_sure"
-
-
-class Strand(enum.StrEnum):
-    RACE = "race"
-    RELIGION = "religion"
-    SEXUAL_ORIENTATION = "sexual_orientation"
-    DISABILITY = "disability"
-    TRANSGENDER = "transgender"
-    SEX_OR_GENDER = "sex_or_gender"
-    AGE = "age"
-    ALTERNATIVE_SUBCULTURE = "alternative_subculture"
-    OTHER = "other"
-    NOT_SURE = "not_sure"
-
-
-MONITORED_STRANDS = (
-    Strand.RACE,
-    Strand.RELIGION,
-    Strand.SEXUAL_ORIENTATION,
-    Strand.DISABILITY,
-    Strand.TRANSGENDER,
+from ..extensions import db
+from .enums import (
+    AreaKind,
+    Channel,
+    IncidentKind,
+    IncidentType,
+    MessageDirection,
+    PartnerKind,
+    RecipientKind,
+    ReferralStatus,
+    ReporterRole,
+    ReportStatus,
+    StaffRole,
+    Strand,
 )
-
-
-class IncidentKind(enum.StrEnum):
-    VERBAL_ABUSE = "verbal_abuse"
-    THREATS = "threats"
-    PHYSICAL_ASSAULT = "physical_assault"
-    PROPERTY_DAMAGE = "property_damage"
-    GRAFFITI = "graffiti"
-    ONLINE_ABUSE = "online_abuse"
-    HARASSMENT = "harassment"
-    OTHER = "other"
-
-
-class ReportStatus(enum.StrEnum):
-    RECEIVED = "received"  # stored sealed, waiting for routing
-    ROUTED = "routed"  # with one or more partners
-    IN_PROGRESS = "in_progress"
-    CLOSED = "closed"
-
-
-class RecipientKind(enum.StrEnum):
-    INTAKE = "intake"
-    REPORTER = "reporter"
-    PARTNER = "partner"
-    RECOVERY = "recovery"
-
-
-class ReferralStatus(enum.StrEnum):
-    NEW = "new"
-    ACKNOWLEDGED = "acknowledged"
-    IN_PROGRESS = "in_progress"
-    REFERRED_ON = "referred_on"
-    CLOSED = "closed"
-
-
-class MessageDirection(enum.StrEnum):
-    FROM_REPORTER = "from_reporter"
-    TO_REPORTER = "to_reporter"
-
+from .types import Timestamp, utcnow
+from .types import enum_column as _enum
 
 # --- organisations and people -----------------------------------------------
 
@@ -155,6 +49,8 @@ class Partner(db.Model):
     # Consent is a hard limit: a police partner never receives a report
     # without consent to share with the police.
     is_police: Mapped[bool] = mapped_column(default=False)
+    # A university or college: the journey asks students which one they attend.
+    serves_students: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
@@ -218,7 +114,7 @@ class Report(db.Model):
     consent_partners: Mapped[bool] = mapped_column(default=False)
     may_contact: Mapped[bool] = mapped_column(default=False)
     flag_student: Mapped[bool] = mapped_column(default=False)
-    student_at: Mapped[str | None] = mapped_column(sa.String(32))  # partner slug of their university
+    student_at: Mapped[str | None] = mapped_column(sa.String(64))  # slug of their university's partner
     flag_council_tenant: Mapped[bool] = mapped_column(default=False)
     flag_ongoing_risk: Mapped[bool] = mapped_column(default=False)
     status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.RECEIVED)
@@ -235,6 +131,7 @@ class Report(db.Model):
     sealed_contact: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # name, e-mail, phone, safe times
     sealed_monitoring: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
+    area: Mapped[Area | None] = relationship()
     strands: Mapped[list[ReportStrand]] = relationship(cascade="all, delete-orphan")
     kinds: Mapped[list[ReportKind]] = relationship(cascade="all, delete-orphan")
     keys: Mapped[list[ReportKey]] = relationship(cascade="all, delete-orphan")
@@ -312,6 +209,53 @@ class Note(db.Model):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+# What a routing rule may test: each facet a report has, and the values it can
+# take (None: any text, such as an area or partner slug). A rule naming any
+# other key, or an impossible value, is refused when it is saved, rather than
+# silently never matching.
+_FLAG = (True, False)
+RULE_FACETS: dict[str, tuple | None] = {
+    "strands": tuple(Strand),
+    "kinds": tuple(IncidentKind),
+    "incident_type": tuple(IncidentType),
+    "channel": tuple(Channel),
+    "reporter_role": tuple(ReporterRole),
+    "area": None,
+    "student_at": None,
+    "consent_police": _FLAG,
+    "consent_partners": _FLAG,
+    "may_contact": _FLAG,
+    "flag_student": _FLAG,
+    "flag_council_tenant": _FLAG,
+    "flag_ongoing_risk": _FLAG,
+}
+
+
+class RuleError(ValueError):
+    """A routing rule that could never work as written."""
+
+
+def check_conditions(conditions: dict) -> dict:
+    if not isinstance(conditions, dict):
+        raise RuleError("conditions must be a mapping of facet to wanted value(s)")
+    for key, wanted in conditions.items():
+        if key not in RULE_FACETS:
+            raise RuleError(f"unknown facet {key!r}; rules can test: {', '.join(RULE_FACETS)}")
+        allowed = RULE_FACETS[key]
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if not values:
+            raise RuleError(f"{key}: give at least one value")
+        for value in values:
+            ok = (
+                isinstance(value, str) and bool(value)
+                if allowed is None
+                else (value in allowed and type(value) is type(allowed[0]) if allowed is _FLAG else value in allowed)
+            )
+            if not ok:
+                raise RuleError(f"{key}: {value!r} is not a value this facet can take")
+    return conditions
+
+
 class RoutingRule(db.Model):
     """Conditions on facets only (JSON), sending matching reports to a partner."""
 
@@ -321,6 +265,10 @@ class RoutingRule(db.Model):
     conditions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))
     enabled: Mapped[bool] = mapped_column(default=True)
+
+    @validates("conditions")
+    def _check(self, _key, conditions):
+        return check_conditions(conditions)
 
 
 class AuditEvent(db.Model):

@@ -1,11 +1,13 @@
 """Partners, staff users and key grants (DESIGN section 4, flows 3 and 5)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from . import audit, keys, vault
-from .extensions import db
-from .models import KeyGrant, Partner, PartnerKind, StaffRole, StaffUser
+from ..crypto import vault
+from ..extensions import db
+from ..models import KeyGrant, Partner, PartnerKind, StaffRole, StaffUser
+from . import audit, keyring
 
 
 class GrantError(Exception):
@@ -23,7 +25,9 @@ def create_partner(slug: str, name: str, kind: PartnerKind, **facts) -> tuple[Pa
     partner = Partner(slug=slug, name=name, kind=kind, public_key=private.public.raw, recovery_wrap=b"", **facts)
     db.session.add(partner)
     db.session.flush()
-    partner.recovery_wrap = vault.wrap(private.seed, keys.recovery_public(), partner_key_info(partner.id, "recovery"))
+    partner.recovery_wrap = vault.wrap(
+        private.seed, keyring.recovery_public(), partner_key_info(partner.id, "recovery")
+    )
     audit.record("partner.created", partner_id=partner.id)
     return partner, private
 
@@ -51,16 +55,23 @@ def grant(partner: Partner, partner_key: vault.PrivateKey, member: StaffUser, gr
     existing = db.session.scalar(
         sa.select(KeyGrant).where(KeyGrant.partner_id == partner.id, KeyGrant.staff_user_id == member.id)
     )
-    wrap = vault.wrap(partner_key.seed, vault.PublicKey(member.public_key), partner_key_info(partner.id, f"user-{member.id}"))
+    wrap = vault.wrap(
+        partner_key.seed, vault.PublicKey(member.public_key), partner_key_info(partner.id, f"user-{member.id}")
+    )
     if existing:
         existing.wrap = wrap
         row = existing
     else:
-        row = KeyGrant(partner_id=partner.id, staff_user_id=member.id, wrap=wrap,
-                       granted_by_id=granted_by.id if granted_by else None)
+        row = KeyGrant(
+            partner_id=partner.id,
+            staff_user_id=member.id,
+            wrap=wrap,
+            granted_by_id=granted_by.id if granted_by else None,
+        )
         db.session.add(row)
-    audit.record("key.granted", actor_id=granted_by.id if granted_by else None,
-                 partner_id=partner.id, user_id=member.id)
+    audit.record(
+        "key.granted", actor_id=granted_by.id if granted_by else None, partner_id=partner.id, user_id=member.id
+    )
     return row
 
 

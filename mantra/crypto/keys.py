@@ -1,30 +1,21 @@
-"""Where the configured keys come from. The web tier loads public keys only."""
+"""Key files on disk. Which file holds which key is configuration, decided
+elsewhere; the web tier is only ever given public keys."""
+
 from __future__ import annotations
 
 import os
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app
-
 from .vault import PrivateKey, PublicKey
 
 
 @lru_cache(maxsize=8)
-def _public_from_file(path: str) -> PublicKey:
+def read_public(path: str) -> PublicKey:
     return PublicKey.from_text(Path(path).read_text())
 
 
-def intake_public() -> PublicKey:
-    return _public_from_file(current_app.config["INTAKE_PUBLIC_KEY_FILE"])
-
-
-def recovery_public() -> PublicKey:
-    return _public_from_file(current_app.config["RECOVERY_PUBLIC_KEY_FILE"])
-
-
-def intake_private(path: str) -> PrivateKey:
-    """For workers only: the routing job opens the intake wrap with this."""
+def read_private(path: str) -> PrivateKey:
     return PrivateKey.from_file_text(Path(path).read_text())
 
 

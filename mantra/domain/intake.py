@@ -1,5 +1,10 @@
 """Storing a report sealed (DESIGN section 4, flow 1) and finding it again
-by its receipt code (flow 4). The web tier holds public keys only."""
+by its receipt code (flow 4). The web tier holds public keys only.
+
+`store_report` adds and flushes; the caller commits, then queues the report
+for routing, so a failure anywhere leaves nothing half-stored.
+"""
+
 from __future__ import annotations
 
 import json
@@ -8,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
 
-from . import audit, keys, vault
-from .extensions import db
-from .models import (
+from ..crypto import vault
+from ..extensions import db
+from ..models import (
+    Area,
     Attachment,
     Channel,
     IncidentKind,
@@ -20,15 +25,17 @@ from .models import (
     Partner,
     RecipientKind,
     Report,
-    ReportKey,
     ReporterRole,
+    ReportKey,
     ReportKind,
     ReportStrand,
     Strand,
 )
-from .queue import enqueue_routing
+from . import audit, keyring
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+# The report's sealed columns: what a person wrote is stored in one of these groups.
+SEALED_GROUPS = ("account", "contact", "monitoring")
 
 
 def new_reference() -> str:
@@ -63,41 +70,20 @@ class Submission:
     flag_ongoing_risk: bool = False
     centre_partner_id: int | None = None
     submitted_by_id: int | None = None
-    account: dict = field(default_factory=dict)  # sealed
-    contact: dict | None = None  # sealed
-    monitoring: dict | None = None  # sealed
+    content: dict[str, dict] = field(default_factory=dict)  # sealed, by group (SEALED_GROUPS)
     evidence: list[EvidenceFile] = field(default_factory=list)  # sealed
 
 
-def _salt() -> bytes:
-    return bytes.fromhex(current_app.config["RECEIPT_SALT"])
-
-
-def _seal_json(key: bytes, value: dict | None, row_id: int, name: str) -> bytes | None:
-    if value is None:
-        return None
-    return vault.seal(key, json.dumps(value).encode(), table="report", row_id=row_id, field=name)
-
-
-def report_key_info(report_id: int, recipient: RecipientKind, partner_id: int | None = None) -> bytes:
-    who = f"{recipient.value}-{partner_id}" if partner_id else recipient.value
-    return vault.wrap_info("report-key", report_id, who)
-
-
-def store_report(sub: Submission) -> tuple[Report, str]:
-    """Commit the sealed report, then queue it for routing by id.
-
-    Returns the report and its receipt code, which is shown once and never stored.
-    """
-    code = vault.new_receipt_code()
-    receipt = vault.derive_receipt(code, _salt())
-    report = Report(
-        reference=new_reference(),
+def report_from(sub: Submission) -> Report:
+    """The report's facets, not yet stored: what routing (and the preview of
+    who will see it) reads."""
+    return Report(
         channel=sub.channel,
         reporter_role=sub.reporter_role,
         incident_type=sub.incident_type,
         incident_month=sub.incident_month,
         area_id=sub.area_id,
+        area=db.session.get(Area, sub.area_id) if sub.area_id is not None else None,
         consent_police=sub.consent_police,
         consent_partners=sub.consent_partners,
         may_contact=sub.may_contact,
@@ -107,22 +93,44 @@ def store_report(sub: Submission) -> tuple[Report, str]:
         flag_ongoing_risk=sub.flag_ongoing_risk,
         centre_partner_id=sub.centre_partner_id,
         submitted_by_id=sub.submitted_by_id,
-        lookup_token=receipt.lookup_token,
-        receipt_kdf=vault.ARGON2.encode(),
-        reporter_public_key=receipt.reporter_key.public.raw,
         strands=[ReportStrand(strand=s) for s in dict.fromkeys(sub.strands)],
         kinds=[ReportKind(kind=k) for k in dict.fromkeys(sub.kinds)],
     )
+
+
+def report_key_info(report_id: int, recipient: RecipientKind, partner_id: int | None = None) -> bytes:
+    who = f"{recipient.value}-{partner_id}" if partner_id else recipient.value
+    return vault.wrap_info("report-key", report_id, who)
+
+
+def store_report(sub: Submission) -> tuple[Report, str]:
+    """Add the sealed report and flush. Returns the report and its receipt
+    code, which is shown once and never stored."""
+    unknown = set(sub.content) - set(SEALED_GROUPS)
+    if unknown:
+        raise ValueError(f"no sealed group called {sorted(unknown)}")
+    code = vault.new_receipt_code()
+    receipt = vault.derive_receipt(code, keyring.receipt_salt())
+    report = report_from(sub)
+    report.reference = new_reference()
+    report.lookup_token = receipt.lookup_token
+    report.receipt_kdf = vault.ARGON2.encode()
+    report.reporter_public_key = receipt.reporter_key.public.raw
     db.session.add(report)
     db.session.flush()  # the row id is bound into every ciphertext
 
     data_key = vault.new_data_key()
-    report.sealed_account = _seal_json(data_key, sub.account, report.id, "account")
-    report.sealed_contact = _seal_json(data_key, sub.contact, report.id, "contact")
-    report.sealed_monitoring = _seal_json(data_key, sub.monitoring, report.id, "monitoring")
+    for group in SEALED_GROUPS:
+        value = sub.content.get(group)
+        sealed = (
+            None
+            if value is None
+            else vault.seal(data_key, json.dumps(value).encode(), table="report", row_id=report.id, field=group)
+        )
+        setattr(report, f"sealed_{group}", sealed)
 
     recipients = [
-        (RecipientKind.INTAKE, None, keys.intake_public()),
+        (RecipientKind.INTAKE, None, keyring.intake_public()),
         (RecipientKind.REPORTER, None, receipt.reporter_key.public),
     ]
     if sub.centre_partner_id is not None:
@@ -138,10 +146,8 @@ def store_report(sub: Submission) -> tuple[Report, str]:
         )
     for evidence in sub.evidence:
         add_attachment(report, data_key, evidence)
-    audit.record("report.submitted", report_id=report.id, actor_id=sub.submitted_by_id,
-                 channel=sub.channel.value)
-    db.session.commit()
-    enqueue_routing(report.id)
+    audit.record("report.submitted", report_id=report.id, actor_id=sub.submitted_by_id, channel=sub.channel.value)
+    db.session.flush()
     return report, code
 
 
@@ -151,9 +157,7 @@ def add_attachment(report: Report, data_key: bytes, evidence: EvidenceFile, mess
     db.session.flush()
     meta = json.dumps({"filename": evidence.filename, "content_type": evidence.content_type}).encode()
     attachment.sealed_meta = vault.seal(data_key, meta, table="attachment", row_id=attachment.id, field="meta")
-    attachment.sealed_body = vault.seal(
-        data_key, evidence.data, table="attachment", row_id=attachment.id, field="body"
-    )
+    attachment.sealed_body = vault.seal(data_key, evidence.data, table="attachment", row_id=attachment.id, field="body")
     return attachment
 
 
@@ -173,15 +177,15 @@ class OpenedReport:
 def open_with_receipt(code_text: str) -> OpenedReport | None:
     """Find and open a report with its receipt code, or None.
 
-    Every well-formed code costs the same Argon2id work whether or not a
-    report exists, so timing does not tell a guesser anything.
+    Every attempt, well-formed or not, costs the same Argon2id work whether
+    or not a report exists, so timing does not tell a guesser anything.
     """
     code = vault.normalise_receipt_code(code_text)
     well_formed = code is not None
     code = code or "0" * vault.RECEIPT_DIGITS  # spend the same time on a malformed code
     found = None
     for params in vault.RECEIPT_KDF_HISTORY:  # one entry unless the cost was raised
-        receipt = vault.derive_receipt(code, _salt(), params)
+        receipt = vault.derive_receipt(code, keyring.receipt_salt(), params)
         report = db.session.scalar(sa.select(Report).where(Report.lookup_token == receipt.lookup_token))
         if report is not None and found is None:
             found = (report, receipt)
@@ -189,9 +193,7 @@ def open_with_receipt(code_text: str) -> OpenedReport | None:
         return None
     report, receipt = found
     wrap = db.session.scalar(
-        sa.select(ReportKey.wrap).where(
-            ReportKey.report_id == report.id, ReportKey.recipient == RecipientKind.REPORTER
-        )
+        sa.select(ReportKey.wrap).where(ReportKey.report_id == report.id, ReportKey.recipient == RecipientKind.REPORTER)
     )
     if wrap is None:  # erased: content is gone
         return None

@@ -1,0 +1,1 @@
+"""Administrators: partners, users, areas, routing rules, retention, key grants (staff host only)."""

@@ -1,0 +1,1 @@
+"""Coordinators: reporting levels, the dashboard and monthly exports, from facets only (staff host only)."""

@@ -1,0 +1,141 @@
+"""The facet vocabularies, and the words people see for them.
+
+Labels are lazy translations, so exports, the public journey and the staff
+pages all say the same thing in the reader's language.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class PartnerKind(enum.StrEnum):
+    AGENCY = "agency"
+    CENTRE = "centre"  # a third-party reporting centre
+
+
+class StaffRole(enum.StrEnum):
+    TRIAGE = "triage"
+    CENTRE = "centre"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class AreaKind(enum.StrEnum):
+    NEIGHBOURHOOD = "neighbourhood"
+    ONLINE = "online"
+    OUTSIDE = "outside"
+
+
+class Channel(enum.StrEnum):
+    ONLINE_SELF = "online_self"
+    ONLINE_ON_BEHALF = "online_on_behalf"
+    CENTRE = "centre"
+    ASSISTED = "assisted"
+
+
+class ReporterRole(enum.StrEnum):
+    VICTIM = "victim"
+    WITNESS = "witness"
+    ON_BEHALF = "on_behalf"
+    CENTRE_STAFF = "centre_staff"
+
+
+class IncidentType(enum.StrEnum):
+    CRIME = "crime"
+    INCIDENT = "incident"
+    NOT_SURE = "not_sure"
+
+
+class Strand(enum.StrEnum):
+    RACE = "race"
+    RELIGION = "religion"
+    SEXUAL_ORIENTATION = "sexual_orientation"
+    DISABILITY = "disability"
+    TRANSGENDER = "transgender"
+    SEX_OR_GENDER = "sex_or_gender"
+    AGE = "age"
+    ALTERNATIVE_SUBCULTURE = "alternative_subculture"
+    OTHER = "other"
+    NOT_SURE = "not_sure"
+
+
+MONITORED_STRANDS = (
+    Strand.RACE,
+    Strand.RELIGION,
+    Strand.SEXUAL_ORIENTATION,
+    Strand.DISABILITY,
+    Strand.TRANSGENDER,
+)
+
+
+class IncidentKind(enum.StrEnum):
+    VERBAL_ABUSE = "verbal_abuse"
+    THREATS = "threats"
+    PHYSICAL_ASSAULT = "physical_assault"
+    PROPERTY_DAMAGE = "property_damage"
+    GRAFFITI = "graffiti"
+    ONLINE_ABUSE = "online_abuse"
+    HARASSMENT = "harassment"
+    OTHER = "other"
+
+
+class ReportStatus(enum.StrEnum):
+    RECEIVED = "received"  # stored sealed, waiting for routing
+    ROUTED = "routed"  # with one or more partners
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class RecipientKind(enum.StrEnum):
+    INTAKE = "intake"
+    REPORTER = "reporter"
+    PARTNER = "partner"
+    RECOVERY = "recovery"
+
+
+class ReferralStatus(enum.StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    REFERRED_ON = "referred_on"
+    CLOSED = "closed"
+
+
+class MessageDirection(enum.StrEnum):
+    FROM_REPORTER = "from_reporter"
+    TO_REPORTER = "to_reporter"
+
+
+KIND_LABELS = {
+    IncidentKind.VERBAL_ABUSE: _l("Verbal abuse or insults"),
+    IncidentKind.THREATS: _l("Threats"),
+    IncidentKind.PHYSICAL_ASSAULT: _l("Physical assault"),
+    IncidentKind.PROPERTY_DAMAGE: _l("Damage to property"),
+    IncidentKind.GRAFFITI: _l("Graffiti"),
+    IncidentKind.ONLINE_ABUSE: _l("Online abuse"),
+    IncidentKind.HARASSMENT: _l("Harassment over a period of time"),
+    IncidentKind.OTHER: _l("Something else"),
+}
+
+STRAND_LABELS = {
+    Strand.RACE: _l("Race, ethnicity or nationality"),
+    Strand.RELIGION: _l("Religion or beliefs"),
+    Strand.SEXUAL_ORIENTATION: _l("Sexual orientation"),
+    Strand.DISABILITY: _l("Disability"),
+    Strand.TRANSGENDER: _l("Transgender identity"),
+    Strand.SEX_OR_GENDER: _l("Sex or gender"),
+    Strand.AGE: _l("Age"),
+    Strand.ALTERNATIVE_SUBCULTURE: _l("Alternative subculture (for example goth, punk or emo)"),
+    Strand.OTHER: _l("Something else"),
+    Strand.NOT_SURE: _l("Not sure"),
+}
+
+STATUS_LABELS = {
+    ReportStatus.RECEIVED: _l("Received"),
+    ReportStatus.ROUTED: _l("With a partner organisation"),
+    ReportStatus.IN_PROGRESS: _l("Being handled"),
+    ReportStatus.CLOSED: _l("Closed"),
+}

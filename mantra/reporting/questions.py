@@ -1,0 +1,365 @@
+"""The question pages' forms, with messages in GOV.UK voice. Each field is a
+question; the steps (steps.py) say which page asks it and where it is sealed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovFileInput, GovSubmitInput
+from wtforms import StringField, SubmitField
+from wtforms.validators import ValidationError
+
+from ..domain.limits import MAX_FILE_BYTES, MAX_FILES, megabytes
+from ..models import KIND_LABELS, STRAND_LABELS
+from ..web.forms import ChoiceField, ChoicesField, ListField, clean_text, honeypot, text
+from ..web.forms import submit_button as _submit
+
+YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
+YES_NO_NOT_SURE = YES_NO + [("not_sure", _l("Not sure"))]
+PREFER_NOT = ("prefer_not_to_say", _l("Prefer not to say"))
+
+
+class WhoForm(FlaskForm):
+    who = ChoiceField(
+        _l("Who are you reporting as?"),
+        [
+            ("victim", _l("It happened to me")),
+            ("witness", _l("I saw it happen (a witness)")),
+            ("on_behalf", _l("I am reporting for someone else, with their knowledge")),
+            ("centre_staff", _l("I work at a third-party reporting centre")),
+        ],
+        _l("Select who you are reporting as"),
+    )
+    submit = _submit()
+
+
+class WhatForm(FlaskForm):
+    kinds = ChoicesField(
+        _l("What happened?"),
+        [(k.value, label) for k, label in KIND_LABELS.items()],
+        _l("Select what happened"),
+        description=_l("Select all that apply."),
+    )
+    submit = _submit()
+
+
+class WhyForm(FlaskForm):
+    strands = ChoicesField(
+        _l("Why do you think it happened?"),
+        [(s.value, label) for s, label in STRAND_LABELS.items()],
+        _l("Select why you think it happened, or select ‘Not sure’"),
+        description=_l("You do not need proof. Select everything that you, or anyone else, think played a part."),
+    )
+    submit = _submit()
+
+
+class WhenForm(FlaskForm):
+    day = StringField(_l("Day"), filters=[clean_text])
+    month = StringField(_l("Month"), filters=[clean_text])
+    year = StringField(_l("Year"), filters=[clean_text])
+    time_of_day = ChoiceField(
+        _l("What time of day was it?"),
+        [
+            ("morning", _l("Morning")),
+            ("afternoon", _l("Afternoon")),
+            ("evening", _l("Evening")),
+            ("night", _l("Night")),
+            ("not_sure", _l("Not sure")),
+        ],
+        None,
+    )
+    still_happening = ChoiceField(_l("Is it still happening?"), YES_NO_NOT_SURE, _l("Select if it is still happening"))
+    submit = _submit()
+
+    date_wrong: tuple[str, ...] = ()
+
+    def validate(self, extra_validators=None):
+        """Month and year are needed, the day is optional. The error goes on the
+        first part that is wrong, and only the wrong parts are highlighted."""
+        valid = super().validate(extra_validators)
+        wrong, message = self._date_problem()
+        if message:
+            self.date_wrong = wrong
+            getattr(self, wrong[0]).errors.append(message)
+            return False
+        return valid
+
+    def _date_problem(self) -> tuple[tuple[str, ...], object]:
+        # NFKC turns full-width and other digit forms into 0-9.
+        parts = {
+            n: unicodedata.normalize("NFKC", getattr(self, n).data or "").strip() for n in ("day", "month", "year")
+        }
+        missing = tuple(n for n in ("month", "year") if not parts[n])
+        if len(missing) == 2:
+            return missing, _l("Enter the month and year it happened, even if you are not sure of the day")
+        if missing == ("month",):
+            return missing, _l("Enter the month it happened")
+        if missing == ("year",):
+            return missing, _l("Enter the year it happened")
+        widths = {"day": 2, "month": 2, "year": 4}
+        not_numbers = tuple(
+            n
+            for n, v in parts.items()
+            if v and not (v.isascii() and v.isdigit() and len(v.lstrip("0") or "0") <= widths[n])
+        )
+        if not_numbers:
+            return not_numbers, _l("Enter the date in numbers, for example 27 3 2026, or just 3 2026")
+        day = int(parts["day"]) if parts["day"] else None
+        month, year = int(parts["month"]), int(parts["year"])
+        if not 1 <= month <= 12:
+            return ("month",), _l("Enter a month from 1 to 12")
+        if not 1990 <= year:
+            return ("year",), _l("Enter a year after 1990")
+        if year > date.today().year:
+            return ("year",), _l("The date must be today or in the past")
+        try:
+            when = date(year, month, day if day is not None else 1)
+        except ValueError:
+            return ("day",), _l("Enter a real day for that month")
+        if when > date.today():
+            return ("day", "month", "year") if day else ("month", "year"), _l("The date must be today or in the past")
+        # Store the numbers as numbers: "03" and "３" become "3".
+        for name, value in (("day", day), ("month", month), ("year", year)):
+            getattr(self, name).data = "" if value is None else str(value)
+        return (), None
+
+
+class WhereForm(FlaskForm):
+    area = ListField(
+        _l("Where did it happen?"),
+        [],
+        _l("Select where it happened"),
+        description=_l("Choose the part of Oxford, ‘Online’, ‘Outside Oxford’, or that you do not know."),
+    )
+    place = text(
+        _l("Where exactly? (optional)"),
+        500,
+        area=True,
+        hint=_l(
+            "For example a street, a bus route, a shop or a park. Only the organisations you agree to will see this."
+        ),
+    )
+    online_detail = text(_l("If it happened online: the website or app, and a link (optional)"), 500)
+    submit = _submit()
+
+
+class AccountForm(FlaskForm):
+    narrative = text(
+        _l("What happened, in your own words?"),
+        10000,
+        area=True,
+        required=_l("Tell us what happened"),
+        widget=GovCharacterCount(),
+        hint=_l(
+            "Include what was said or done, and anything that made you think it was because of who you are or who they thought you were."
+        ),
+    )
+    submit = _submit()
+
+
+class PersonForm(FlaskForm):
+    role = ChoiceField(
+        _l("Who is this person?"),
+        [
+            ("responsible", _l("Someone responsible")),
+            ("witness", _l("A witness")),
+            ("other", _l("Someone else involved")),
+        ],
+        _l("Select who this person is"),
+    )
+    description = text(
+        _l("Describe them"),
+        2000,
+        area=True,
+        required=_l("Describe the person, or select ‘Continue’ to skip"),
+        hint=_l("For example what they looked like, what they wore, a name or a vehicle, if you know it."),
+    )
+    add = SubmitField(_l("Add this person"), widget=GovSubmitInput())
+
+
+class EvidenceForm(FlaskForm):
+    file = FileField(
+        _l("Upload a file"),
+        description=_l(
+            "Photos (JPEG, PNG, GIF or WebP), screenshots or PDF documents. Each file must be smaller than "
+            "%(mb)d MB; up to %(files)d files.",
+            mb=megabytes(MAX_FILE_BYTES),
+            files=MAX_FILES,
+        ),
+        widget=GovFileInput(),
+    )
+    add = SubmitField(_l("Upload this file"), widget=GovSubmitInput())
+
+
+class SharingForm(FlaskForm):
+    consent_police = ChoiceField(
+        _l("Can we share your report with the police?"),
+        YES_NO,
+        _l("Select yes if we can share your report with the police"),
+        description=_l(
+            "The police can investigate and record it as a crime. If you say no, the police will not see your report."
+        ),
+    )
+    consent_partners = ChoiceField(
+        _l("Can we share your report with other organisations that can help?"),
+        YES_NO,
+        _l("Select yes if we can share your report with other organisations"),
+        description=_l(
+            "For example the council, your university, or a support service. We will show you exactly who before you send it."
+        ),
+    )
+    submit = _submit()
+
+
+class SituationForm(FlaskForm):
+    student = ChoiceField(_l("Are you a student?"), [], _l("Select if you are a student"))  # choices: steps.py
+    council_tenant = ChoiceField(
+        _l("Do you rent your home from the council?"),
+        YES_NO_NOT_SURE,
+        _l("Select if you rent your home from the council"),
+    )
+    submit = _submit()
+
+
+UK_PHONE = re.compile(r"^(\+44\s?|0)[\d\s]{9,13}$")
+
+
+class ContactForm(FlaskForm):
+    may_contact = ChoiceField(
+        _l("Can we contact you about your report?"), YES_NO, _l("Select yes if we can contact you")
+    )
+    methods = ChoicesField(
+        _l("How can we contact you? (optional)"),
+        [("email", _l("Email")), ("phone", _l("Phone call")), ("text", _l("Text message"))],
+        None,
+    )
+    email = text(
+        _l("Email address (optional)"),
+        254,
+        hint=_l("We will only send a short message asking you to check your report; never what you wrote."),
+    )
+    phone = text(_l("Phone number (optional)"), 30, hint=_l("For international numbers include the country code"))
+    safe_times = text(
+        _l("When is it safe to contact you? (optional)"),
+        500,
+        hint=_l("For example: weekdays after 6pm, never leave a voicemail."),
+    )
+    language = text(_l("Which language would you like us to use? (optional)"), 100)
+    access_needs = text(
+        _l("Do you have any access needs? (optional)"),
+        1000,
+        area=True,
+        hint=_l("For example British Sign Language, large print, or an interpreter."),
+    )
+    submit = _submit()
+
+    def validate_email(self, field):
+        if field.data:
+            try:
+                field.data = validate_email(field.data, check_deliverability=False).normalized
+            except EmailNotValidError:
+                raise ValidationError(
+                    _l("Enter an email address in the correct format, like name@example.com")
+                ) from None
+
+    def validate_phone(self, field):
+        if field.data and not (UK_PHONE.match(field.data) or re.fullmatch(r"\+[1-9][\d\s]{6,18}", field.data)):
+            raise ValidationError(_l("Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"))
+
+    def validate_may_contact(self, field):
+        if field.data == "yes" and not (self.email.data or self.phone.data):
+            raise ValidationError(_l("Enter an email address or phone number so we can contact you, or select no"))
+
+    def validate_methods(self, field):
+        if "email" in (field.data or []) and not self.email.data:
+            raise ValidationError(_l("Enter an email address, or do not select email"))
+        if {"phone", "text"} & set(field.data or []) and not self.phone.data:
+            raise ValidationError(_l("Enter a phone number, or do not select phone call or text message"))
+
+
+def _monitoring(label, options):
+    return ListField(label, [("", _l("Select an answer (optional)"))] + options + [PREFER_NOT])
+
+
+class AboutForm(FlaskForm):
+    name = text(_l("Your name (optional)"), 200, hint=_l("You can leave this blank to stay anonymous."))
+    age = _monitoring(
+        _l("Age (optional)"),
+        [
+            ("under_16", _l("Under 16")),
+            ("16_24", _l("16 to 24")),
+            ("25_34", _l("25 to 34")),
+            ("35_44", _l("35 to 44")),
+            ("45_54", _l("45 to 54")),
+            ("55_64", _l("55 to 64")),
+            ("65_plus", _l("65 or over")),
+        ],
+    )
+    ethnicity = _monitoring(
+        _l("Ethnic group (optional)"),
+        [
+            ("asian", _l("Asian or Asian British")),
+            ("black", _l("Black, Black British, Caribbean or African")),
+            ("mixed", _l("Mixed or multiple ethnic groups")),
+            ("white", _l("White")),
+            ("other", _l("Another ethnic group")),
+        ],
+    )
+    religion = _monitoring(
+        _l("Religion or belief (optional)"),
+        [
+            ("none", _l("No religion")),
+            ("christian", _l("Christian")),
+            ("muslim", _l("Muslim")),
+            ("jewish", _l("Jewish")),
+            ("hindu", _l("Hindu")),
+            ("sikh", _l("Sikh")),
+            ("buddhist", _l("Buddhist")),
+            ("other", _l("Another religion or belief")),
+        ],
+    )
+    sexual_orientation = _monitoring(
+        _l("Sexual orientation (optional)"),
+        [
+            ("straight", _l("Straight or heterosexual")),
+            ("gay_lesbian", _l("Gay or lesbian")),
+            ("bisexual", _l("Bisexual")),
+            ("other", _l("Another sexual orientation")),
+        ],
+    )
+    disability = _monitoring(
+        _l("Do you consider yourself disabled? (optional)"), [("yes", _l("Yes")), ("no", _l("No"))]
+    )
+    trans = _monitoring(
+        _l("Is your gender the same as the sex you were registered at birth? (optional)"),
+        [("yes", _l("Yes")), ("no", _l("No"))],
+    )
+    submit = _submit()
+
+
+class CentreConsentForm(FlaskForm):
+    person_consented = ChoiceField(
+        _l("Has the person agreed to you making this report for them?"),
+        [("yes", _l("Yes, they agreed")), ("no", _l("No"))],
+        _l("Select yes if the person agreed to this report"),
+    )
+    submit = _submit()
+
+    def validate_person_consented(self, field):
+        if field.data == "no":
+            raise ValidationError(
+                _l(
+                    "You can only report for someone with their agreement. You can still report without their details, as a witness."
+                )
+            )
+
+
+class SubmitReportForm(FlaskForm):
+    website = honeypot()
+    submit = _submit(_l("Send report"))

@@ -1,0 +1,149 @@
+"""The journey's pages, in order. Each step names its form, whose fields are
+its questions, and the sealed group its answers are stored in: a question is
+declared once, in its form, and is stored because its page is a step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from wtforms import SubmitField
+from wtforms.fields.core import UnboundField
+
+from ..domain.intake import SEALED_GROUPS
+from ..extensions import db
+from ..models import Area, AreaKind, Partner
+from ..web.access import centre_user
+from . import questions as q
+
+
+def _questions(form: type) -> tuple[str, ...]:
+    """A form's questions: its fields, less buttons and the honeypot."""
+    return tuple(
+        name
+        for name, f in vars(form).items()
+        if isinstance(f, UnboundField) and not issubclass(f.field_class, SubmitField) and name != "website"
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    form: type
+    sealed: str | None  # the sealed group its answers go in; None: files, stored as attachments
+    title: str | None = None  # pages with several questions have their own heading
+    applies: Callable[[dict], bool] = lambda answers: True
+    required: tuple[str, ...] = ()
+    sealed_apart: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # question -> other group
+    collection: str | None = None  # the page adds entries to a list kept under this answer
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Answers this page's form sets directly."""
+        return () if self.collection or self.sealed is None else _questions(self.form)
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """Answers this page leaves in the draft, to be sealed."""
+        return (self.collection,) if self.collection else self.fields
+
+    def __post_init__(self):
+        assert self.sealed in SEALED_GROUPS or self.sealed is None, self.slug
+        assert set(self.required) <= set(self.fields), self.slug
+        assert set(self.sealed_apart) <= set(self.fields) and set(self.sealed_apart.values()) <= set(SEALED_GROUPS)
+
+
+STEPS = [
+    Step("who", q.WhoForm, "account", required=("who",)),
+    Step(
+        "centre-consent",
+        q.CentreConsentForm,
+        "account",
+        applies=lambda a: a.get("who") == "centre_staff",
+        required=("person_consented",),
+    ),
+    Step("what", q.WhatForm, "account", required=("kinds",)),
+    Step("why", q.WhyForm, "account", required=("strands",)),
+    Step("when", q.WhenForm, "account", title=_l("When did it happen?"), required=("month", "year", "still_happening")),
+    Step("where", q.WhereForm, "account", required=("area",)),
+    Step("account", q.AccountForm, "account", required=("narrative",)),
+    Step("people", q.PersonForm, "account", collection="people"),
+    Step("evidence", q.EvidenceForm, None),
+    Step(
+        "sharing",
+        q.SharingForm,
+        "account",
+        title=_l("Who can see your report"),
+        required=("consent_police", "consent_partners"),
+    ),
+    Step(
+        "situation",
+        q.SituationForm,
+        "account",
+        title=_l("About your situation"),
+        required=("student", "council_tenant"),
+    ),
+    Step("contact", q.ContactForm, "contact", title=_l("Contacting you"), required=("may_contact",)),
+    Step("about", q.AboutForm, "monitoring", title=_l("About you"), sealed_apart=MappingProxyType({"name": "contact"})),
+]
+BY_SLUG = {s.slug: s for s in STEPS}
+
+
+def steps_for(answers: dict) -> list[Step]:
+    return [s for s in STEPS if s.applies(answers)]
+
+
+def first_incomplete(answers: dict) -> Step | None:
+    for step in steps_for(answers):
+        if any(answers.get(f) in (None, "", []) for f in step.required):
+            return step
+    return None
+
+
+def sealed_content(answers: dict) -> dict[str, dict]:
+    """Every answer, in the sealed group its step declares."""
+    content: dict[str, dict] = {group: {} for group in SEALED_GROUPS}
+    for step in steps_for(answers):
+        for name in step.answers:
+            content[step.sealed_apart.get(name, step.sealed)][name] = answers.get(name)
+    return content
+
+
+NOT_KNOWN_AREA = "not_known"
+_AREA_KIND_NAMES = {AreaKind.ONLINE: _l("Online"), AreaKind.OUTSIDE: _l("Outside Oxford")}
+
+
+def _areas() -> list[tuple[str, str]]:
+    areas = db.session.scalars(sa.select(Area).order_by(Area.kind, Area.sort_order))
+    return [(a.slug, _AREA_KIND_NAMES.get(a.kind, a.name)) for a in areas] + [
+        (NOT_KNOWN_AREA, _l("I do not know which part of Oxford"))
+    ]
+
+
+def _student_choices(for_someone: bool) -> list[tuple[str, str]]:
+    universities = db.session.scalars(
+        sa.select(Partner).where(Partner.serves_students, Partner.active).order_by(Partner.name)
+    )
+    choices = [("no", _l("No"))] + [(p.slug, _l("Yes, at %(name)s", name=p.name)) for p in universities]
+    choices.append(("other", _l("Yes, somewhere else")))
+    return choices + [("not_sure", _l("Not sure"))] if for_someone else choices
+
+
+def form_for(step: Step, answers: dict | None = None, **kwargs):
+    """The step's form, with the choices and wording that depend on data, on
+    who is signed in, and on who is reporting."""
+    form = step.form(**kwargs)
+    if step.slug == "situation":
+        for_someone = (answers or {}).get("who", "victim") != "victim"
+        form.student.choices = _student_choices(for_someone)
+        if for_someone:
+            form.student.label.text = _l("Is the person it happened to a student?")
+            form.council_tenant.label.text = _l("Does the person it happened to rent their home from the council?")
+    if step.slug == "where":
+        form.area.choices = [("", _l("Select a place"))] + _areas()
+    if step.slug == "who" and centre_user():  # centre staff report for the person in front of them
+        form.who.choices = [("centre_staff", _l("I work at this reporting centre and am reporting for someone"))]
+    return form

@@ -1,0 +1,1 @@
+"""Partner staff: the referral inbox and the case workflow (staff host only)."""

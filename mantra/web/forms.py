@@ -1,0 +1,95 @@
+"""The GOV.UK form kit: fields rendered by govuk-frontend-wtf widgets, with
+messages in GOV.UK voice that never echo what was typed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value):
+    """NFC-normalise and drop control and bidi-override characters."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def text(label, max_length, *, hint=None, required=None, widget=None, area=False):
+    validators = [DataRequired(message=required)] if required else [Optional()]
+    validators.append(
+        Length(max=max_length, message=_l("%(label)s must be %(max)d characters or fewer", label=label, max=max_length))
+    )
+    field = TextAreaField if area else StringField
+    return field(
+        label,
+        description=hint,
+        validators=validators,
+        filters=[clean_text],
+        widget=widget or (GovTextArea() if area else GovTextInput()),
+    )
+
+
+class _FriendlyChoice:
+    """Choices whose wrong-value message is friendly and never echoes input."""
+
+    widget_class: type
+
+    def __init__(self, label, choices, required=None, **kw):
+        super().__init__(
+            label,
+            choices=choices,
+            widget=self.widget_class(),
+            validators=[InputRequired(message=required)] if required else [Optional()],
+            **kw,
+        )
+        self._required_message = required
+
+    def pre_validate(self, form):
+        allowed = {c[0] for c in self.choices}
+        given = self.data if isinstance(self.data, list) else [self.data] if self.data else []
+        if any(v not in allowed for v in given):
+            raise ValidationError(self._required_message or _l("Select from the options shown"))
+
+
+class ChoiceField(_FriendlyChoice, RadioField):
+    """Radios: one answer."""
+
+    widget_class = GovRadioInput
+
+
+class ChoicesField(_FriendlyChoice, SelectMultipleField):
+    """Checkboxes, several answers allowed."""
+
+    widget_class = GovCheckboxesInput
+
+
+class ListField(_FriendlyChoice, SelectField):
+    """A select list."""
+
+    widget_class = GovSelect
+
+
+CONTINUE = _l("Continue")
+
+
+def submit_button(label=CONTINUE):
+    return SubmitField(label, widget=GovSubmitInput())
+
+
+def honeypot():
+    """A field people never see or reach (see the `honeypot` macro); bots fill it in."""
+    return StringField(_l("Leave this field blank"), filters=[clean_text])
