@@ -15,10 +15,6 @@ def read_public(path: str) -> PublicKey:
     return PublicKey.from_text(Path(path).read_text())
 
 
-def read_private(path: str) -> PrivateKey:
-    return PrivateKey.from_file_text(Path(path).read_text())
-
-
 def write_private(path: Path, key: PrivateKey, purpose: str) -> None:
     """Create the file readable by its owner only from the first byte; never overwrite."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

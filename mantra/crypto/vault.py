@@ -15,7 +15,6 @@ expanded with SHAKE-256 as the X-Wing KEM defines it.
 from __future__ import annotations
 
 import base64
-import hmac
 import os
 import struct
 from dataclasses import dataclass
@@ -257,7 +256,3 @@ def derive_receipt(code: str, salt: bytes, params: Argon2Params = ARGON2) -> Rec
     """One Argon2id call: 64 bytes, split into lookup token and reporter seed."""
     out = params.derive(code.encode(), salt, 64)
     return ReceiptSecrets(lookup_token=out[:32], reporter_key=PrivateKey(out[32:]))
-
-
-def same(a: bytes, b: bytes) -> bool:
-    return hmac.compare_digest(a, b)

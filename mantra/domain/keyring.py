@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..crypto import keys
-from ..crypto.vault import PrivateKey, PublicKey
+from ..crypto.vault import PublicKey
 
 
 def intake_public() -> PublicKey:
@@ -15,11 +15,6 @@ def intake_public() -> PublicKey:
 
 def recovery_public() -> PublicKey:
     return keys.read_public(current_app.config["RECOVERY_PUBLIC_KEY_FILE"])
-
-
-def intake_private() -> PrivateKey:
-    """For workers only: the routing job opens the intake wrap with this."""
-    return keys.read_private(current_app.config["INTAKE_PRIVATE_KEY_FILE"])
 
 
 def receipt_salt() -> bytes:

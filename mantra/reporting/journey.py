@@ -196,12 +196,15 @@ def check():
     missing = first_incomplete(answers)
     if missing is not None:
         return redirect(url_for("reporting.question", step=missing.slug))
-    problem = None
     if form.validate_on_submit():
         if form.website.data:
             form.website.errors = [_l("Leave this field blank")]
         else:
             return _send(form)
+    return _check_page(form, answers)
+
+
+def _check_page(form, answers: dict, problem: bool = False):
     return render_template(
         "reporting/check.html",
         form=form,
@@ -229,15 +232,7 @@ def _send(form):
     except Exception as exc:
         db.session.rollback()
         log.error("report not stored; the answers are kept (%s)", type(exc).__name__)
-        answers = sessions.load(DRAFT)
-        return render_template(
-            "reporting/check.html",
-            form=form,
-            rows=summary_rows(answers),
-            partners=who_will_see(answers),
-            answers=answers,
-            problem=True,
-        ), 503
+        return _check_page(form, sessions.load(DRAFT), problem=True), 503
     queue.enqueue_routing(report.id)  # after the commit; never raises, and the sweeper catches a miss
     return _confirmation(sent)
 
