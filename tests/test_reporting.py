@@ -539,10 +539,18 @@ def test_with_redis_down_the_person_still_gets_their_reference_and_receipt(pg_da
         db.engine.dispose()
 
 
-def test_every_saved_answer_renews_the_cookie_so_active_people_are_not_timed_out(client, partners):
+def test_activity_renews_the_cookie_so_active_people_are_not_timed_out(client, partners):
+    """The signed cookie is refused 2 hours after it was signed: activity signs
+    it again (at most once a minute, to spare work on every request)."""
+    import time
+
     post(client, "/report/who", {"who": "victim"})
-    response = post(client, "/report/what", {"kinds": ["graffiti"]})
+    with client.session_transaction() as cookie_session:
+        cookie_session["draft"] = {**cookie_session["draft"], "seen": time.time() - 61}
+    response = client.get("/report/what")  # reading the next question is activity too
     assert "mantra_session=" in response.headers.get("Set-Cookie", "")
+    again = post(client, "/report/what", {"kinds": ["graffiti"]})  # a minute has not passed since
+    assert "mantra_session=" not in again.headers.get("Set-Cookie", "")
 
 
 def test_after_moving_on_a_resend_cannot_show_the_code_again(client, partners):

@@ -55,7 +55,7 @@ def facets_from_answers(answers: dict, centre_partner_id: int | None = None) -> 
     else:
         channel = Channel.ONLINE_ON_BEHALF if role == ReporterRole.ON_BEHALF else Channel.ONLINE_SELF
     student = answers.get("student") or "no"
-    area_id = db.session.scalar(sa.select(Area.id).where(Area.slug == answers.get("area")))  # None: not known
+    area = db.session.scalar(sa.select(Area).where(Area.slug == answers.get("area")))  # None: not known
     return {
         "channel": channel,
         "reporter_role": role,
@@ -63,7 +63,7 @@ def facets_from_answers(answers: dict, centre_partner_id: int | None = None) -> 
         "kinds": kinds,
         "strands": [Strand(s) for s in answers.get("strands", [])],
         "incident_month": date(int(answers["year"]), int(answers["month"]), 1),
-        "area_id": area_id,
+        "area_id": area.id if area is not None else None,
         "consent_police": answers.get("consent_police") == "yes",
         "consent_partners": answers.get("consent_partners") == "yes",
         "may_contact": answers.get("may_contact") == "yes",

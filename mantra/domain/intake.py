@@ -136,14 +136,15 @@ def store_report(sub: Submission) -> tuple[Report, str]:
     if sub.centre_partner_id is not None:
         centre = db.session.get(Partner, sub.centre_partner_id)
         recipients.append((RecipientKind.PARTNER, centre.id, vault.PublicKey(centre.public_key)))
-    for recipient, partner_id, public in recipients:
-        report.keys.append(
-            ReportKey(
-                recipient=recipient,
-                partner_id=partner_id,
-                wrap=vault.wrap(data_key, public, report_key_info(report.id, recipient, partner_id)),
-            )
+    db.session.add_all(
+        ReportKey(
+            report_id=report.id,
+            recipient=recipient,
+            partner_id=partner_id,
+            wrap=vault.wrap(data_key, public, report_key_info(report.id, recipient, partner_id)),
         )
+        for recipient, partner_id, public in recipients
+    )
     for evidence in sub.evidence:
         add_attachment(report, data_key, evidence)
     audit.record("report.submitted", report_id=report.id, actor_id=sub.submitted_by_id, channel=sub.channel.value)
@@ -161,16 +162,26 @@ def add_attachment(report: Report, data_key: bytes, evidence: EvidenceFile, mess
     return attachment
 
 
-@dataclass
 class OpenedReport:
-    report: Report
-    data_key: bytes
+    """A report and its data key, unlocked (by a receipt code, later by a
+    partner's key). The report row itself is read only when it is needed."""
+
+    def __init__(self, report_id: int, data_key: bytes, report: Report | None = None):
+        self.report_id = report_id
+        self.data_key = data_key
+        self._report = report
+
+    @property
+    def report(self) -> Report:
+        if self._report is None:
+            self._report = db.session.get(Report, self.report_id)
+        return self._report
 
     def content(self, name: str) -> dict | None:
         blob = getattr(self.report, f"sealed_{name}")
         if blob is None:
             return None
-        plain = vault.open_sealed(self.data_key, blob, table="report", row_id=self.report.id, field=name)
+        plain = vault.open_sealed(self.data_key, blob, table="report", row_id=self.report_id, field=name)
         return json.loads(plain)
 
 
@@ -198,4 +209,4 @@ def open_with_receipt(code_text: str) -> OpenedReport | None:
     if wrap is None:  # erased: content is gone
         return None
     data_key = vault.unwrap(wrap, receipt.reporter_key, report_key_info(report.id, RecipientKind.REPORTER))
-    return OpenedReport(report, data_key)
+    return OpenedReport(report.id, data_key, report)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
@@ -14,8 +16,14 @@ ROUTE_JOB = "mantra.jobs.route.route_report"
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
 
 
+@lru_cache(maxsize=8)
+def _client(url: str) -> Redis:
+    return Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+
+
 def connection(url: str | None = None) -> Redis:
-    return Redis.from_url(url or current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=2)
+    """A client whose connections are pooled for the life of the process."""
+    return _client(url or current_app.config["REDIS_URL"])
 
 
 def enqueue_routing(report_id: int) -> bool:

@@ -15,10 +15,10 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from ..crypto import vault
-from ..domain import audit, intake
+from ..domain import intake, messages
 from ..domain.limits import FOLLOWUP_IDLE, FOLLOWUP_MAX, MAX_FILE_BYTES, MAX_FILES_PER_REPORT, megabytes
 from ..extensions import db, rate_limit
-from ..models import STATUS_LABELS, Attachment, Message, MessageDirection, Report, ReportStatus
+from ..models import STATUS_LABELS, Attachment, Message, MessageDirection, ReportStatus
 from ..web import sessions
 from ..web.forms import clean_text, honeypot, submit_button, text
 from ..web.sessions import FOLLOWUP
@@ -75,10 +75,9 @@ def _opened() -> intake.OpenedReport | None:
     after the code was entered, however active the person is; the idle clock
     is kept in the signed cookie, so reading the page writes nothing."""
     held = sessions.load(FOLLOWUP, idle=FOLLOWUP_IDLE)
-    report = db.session.get(Report, held["report_id"]) if held else None
-    if report is None:
+    if not held:
         return None
-    return intake.OpenedReport(report, base64.b64decode(held["key"]))
+    return intake.OpenedReport(held["report_id"], base64.b64decode(held["key"]))
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -95,7 +94,7 @@ def sign_in():
             sessions.discard(FOLLOWUP)
             sessions.save(
                 FOLLOWUP,
-                {"report_id": opened.report.id, "key": base64.b64encode(opened.data_key).decode()},
+                {"report_id": opened.report_id, "key": base64.b64encode(opened.data_key).decode()},
                 FOLLOWUP_MAX,
             )
             db.session.commit()
@@ -105,11 +104,11 @@ def sign_in():
 
 def _messages(opened: intake.OpenedReport) -> list[dict]:
     rows = db.session.scalars(
-        sa.select(Message).where(Message.report_id == opened.report.id).order_by(Message.created_at, Message.id)
+        sa.select(Message).where(Message.report_id == opened.report_id).order_by(Message.created_at, Message.id)
     )
     files: dict[int, list[str]] = {}
     for a in db.session.scalars(
-        sa.select(Attachment).where(Attachment.report_id == opened.report.id, Attachment.message_id.is_not(None))
+        sa.select(Attachment).where(Attachment.report_id == opened.report_id, Attachment.message_id.is_not(None))
     ):
         meta = vault.open_sealed(opened.data_key, a.sealed_meta, table="attachment", row_id=a.id, field="meta")
         files.setdefault(a.message_id, []).append(json.loads(meta)["filename"])
@@ -136,14 +135,14 @@ def _attachment_count(report_id: int) -> int:
 @rate_limit("followup_message")
 def report():
     opened = _opened()
-    if opened is None:
+    if opened is None or (request.method == "GET" and opened.report is None):
         return redirect(url_for("followup.sign_in"))
     form = ReplyForm()
     if form.validate_on_submit():
         upload = request.files.get("file")
         evidence = None
         if upload is not None and upload.filename:
-            if _attachment_count(opened.report.id) >= MAX_FILES_PER_REPORT:
+            if _attachment_count(opened.report_id) >= MAX_FILES_PER_REPORT:
                 form.file.errors = [
                     _l(
                         "Your report already has %(count)d files, the most we can take. Describe anything "
@@ -157,16 +156,14 @@ def report():
                 except UploadRejected as exc:
                     form.file.errors = [str(exc)]
         if not form.file.errors:
-            message = Message(report_id=opened.report.id, direction=MessageDirection.FROM_REPORTER, sealed_body=b"")
-            db.session.add(message)
-            db.session.flush()
-            message.sealed_body = vault.seal(
-                opened.data_key, form.body.data.encode(), table="message", row_id=message.id, field="body"
-            )
-            if evidence is not None:
-                intake.add_attachment(opened.report, opened.data_key, evidence, message_id=message.id)
-            audit.record("report.reporter_message", report_id=opened.report.id)
-            db.session.commit()
+            try:
+                messages.add_message(opened, form.body.data, MessageDirection.FROM_REPORTER, evidence)
+                db.session.commit()
+            except sa.exc.IntegrityError:  # the report was erased while this session was open
+                db.session.rollback()
+                sessions.discard(FOLLOWUP)
+                db.session.commit()
+                return redirect(url_for("followup.sign_in"))
             return redirect(url_for("followup.report", sent=1))
     return render_template(
         "followup/report.html",

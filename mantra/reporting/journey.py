@@ -181,12 +181,12 @@ def who_will_see(answers: dict):
 @bp.route("/report/check", methods=["GET", "POST"])
 @rate_limit("send_report")
 def check():
-    answers = sessions.load(DRAFT)
     form = questions.SubmitReportForm()
+    if form.validate_on_submit() and not form.website.data:
+        return _send(form)
+    answers = sessions.load(DRAFT)
     sent = answers.get("sent")
     if sent is not None:
-        if form.validate_on_submit():  # sent twice (a retry, a double click): same confirmation
-            return _confirmation(sent)
         sessions.forget(DRAFT)
         flash(_l("Your report has been sent. Your reference number is %(reference)s.", reference=sent["reference"]))
         return redirect(url_for("reporting.start"))
@@ -196,11 +196,8 @@ def check():
     missing = first_incomplete(answers)
     if missing is not None:
         return redirect(url_for("reporting.question", step=missing.slug))
-    if form.validate_on_submit():
-        if form.website.data:
-            form.website.errors = [_l("Leave this field blank")]
-        else:
-            return _send(form)
+    if form.website.data:  # the honeypot: a person never fills it in
+        form.website.errors = [_l("Leave this field blank")]
     return _check_page(form, answers)
 
 
@@ -216,24 +213,29 @@ def _check_page(form, answers: dict, problem: bool = False):
 
 
 def _send(form):
-    """Store the report in one transaction with the draft's swap to 'sent': a
-    failure anywhere stores nothing and leaves the answers as they were."""
+    """Store the report in the same transaction as the draft's swap to 'sent':
+    a failure anywhere stores nothing and leaves the answers as they were."""
     claimed = sessions.claim(DRAFT, {"sending": True})
-    if claimed is None:  # a simultaneous send of the same draft got there first, and has committed
+    if claimed is None or "sent" in claimed or first_incomplete(claimed) is not None:
+        # Sent already (a double click, a retry: the same confirmation again, even
+        # if a simultaneous send got there first), expired, or not finished.
         db.session.rollback()
         sent = sessions.load(DRAFT).get("sent")
         return _confirmation(sent) if sent else redirect(url_for("reporting.check"))
     try:
-        report, code = intake.store_report(_submission(claimed))
+        submission = _submission(claimed)
+        report, code = intake.store_report(submission)
+        report_id = report.id
         sent = {"reference": report.reference, "code": code, "may_contact": claimed.get("may_contact") == "yes"}
-        sessions.discard_files()
+        if submission.evidence:
+            sessions.discard_files()
         sessions.save(DRAFT, {"sent": sent}, SENT_HELD)
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
         log.error("report not stored; the answers are kept (%s)", type(exc).__name__)
         return _check_page(form, sessions.load(DRAFT), problem=True), 503
-    queue.enqueue_routing(report.id)  # after the commit; never raises, and the sweeper catches a miss
+    queue.enqueue_routing(report_id)  # after the commit; never raises, and the sweeper catches a miss
     return _confirmation(sent)
 
 

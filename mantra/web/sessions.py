@@ -58,7 +58,7 @@ def _read(slot: str, idle: timedelta | None) -> tuple[bytes, dict] | None:
     except vault.VaultError:
         forget(slot)
         return None
-    session[slot] = {**session[slot], "seen": time.time()}  # the idle clock lives in the cookie
+    _touch(slot)
     return row.sealed_answers, data
 
 
@@ -72,17 +72,31 @@ def save(slot: str, data: dict, lifetime: timedelta) -> None:
     """Seal `data` into the slot, which is deleted `lifetime` from now."""
     handle = _handle(slot)
     if handle is None:
+        purge_expired()  # a new slot is the moment to delete the expired ones
         row_id, key = secrets.token_urlsafe(32), vault.new_data_key()
         session[slot] = {"id": row_id, "key": base64.b64encode(key).decode(), "seen": time.time()}
     else:
         row_id, key = handle
+        _touch(slot)
+    values = {
+        "sealed_answers": vault.seal(key, json.dumps(data).encode(), table="draft", row_id=row_id, field="answers"),
+        "expires_at": utcnow() + lifetime,
+    }
+    if handle is not None:
+        updated = db.session.execute(
+            sa.update(Draft).where(Draft.id == row_id).values(**values),
+            execution_options={"synchronize_session": False},
+        )
+        if updated.rowcount == 1:
+            return
+    db.session.execute(sa.insert(Draft).values(id=row_id, **values))
+
+
+def _touch(slot: str) -> None:
+    """Restart the slot's idle clock, kept in the cookie (to the minute, so
+    the cookie need not be signed again on every request)."""
+    if time.time() - session[slot]["seen"] > 60:
         session[slot] = {**session[slot], "seen": time.time()}
-    row = db.session.get(Draft, row_id) or Draft(id=row_id)
-    row.sealed_answers = vault.seal(key, json.dumps(data).encode(), table="draft", row_id=row_id, field="answers")
-    row.expires_at = utcnow() + lifetime
-    db.session.add(row)
-    purge_expired()
-    db.session.flush()
 
 
 def claim(slot: str, marker: dict) -> dict | None:
