@@ -316,7 +316,7 @@ def wrk(
 
 def argon2_loop(start_at: float, seconds: float) -> int:
     """Derivations finished in [start_at, start_at + seconds], as a receipt code is derived."""
-    from mantra import vault
+    from mantra.crypto import vault
 
     secret, salt = b"1234-5678-9012-3456-7890", bytes(16)
     vault.ARGON2.derive(secret, salt, 64)
@@ -394,6 +394,7 @@ def machine(engine) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per measured run (default 10)")
+    parser.add_argument("--only", choices=["followup", "send"], help="measure one of the two (default both)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers, and Argon2id processes (default 4)")
     parser.add_argument(
         "--postgres",
@@ -493,8 +494,25 @@ def run(args, stack: contextlib.ExitStack, tmp: Path) -> None:
         wrk(port, warm_lines or lines, mode, ok_status, ok_text, WARM_UP, tmp, f"{label} warm-up", commands)
         return wrk(port, lines, mode, ok_status, ok_text, seconds, tmp, label, commands)
 
-    # 1. Follow-up message against a bare INSERT. The warm-ups post to other
-    # reports, so the measured reports start from their first message.
+    rows = []
+    if args.only in (None, "followup"):
+        rows += followup_rows(measure, engine, mantra, bare)
+    if args.only in (None, "send"):
+        rows.append(send_row(measure, args, mantra, seconds))
+    print(
+        f"\nMANTRA over HTTP: gunicorn {args.workers} sync workers; wrk {CONNECTIONS} connections, "
+        f"{seconds:g} s after a {WARM_UP} s warm-up"
+    )
+    print("\n".join(machine(engine)) + f"\nCPU idle just before the bench: {idle:.0%}")
+    print(f"\n{'MANTRA request':50} {'per s':>7}   {'floor':34} {'per s':>7}  {'ratio':>5}")
+    for name, rate, floor_name, floor in rows:
+        print(f"{name:50} {rate:7.1f}   {floor_name:34} {floor:7.1f}  {rate / floor:5.3f}")
+    print("\ncommands:\n  " + "\n  ".join(commands))
+
+
+def followup_rows(measure, engine, mantra: int, bare: int) -> list[tuple]:
+    """1. Follow-up message against a bare INSERT. The warm-ups post to other
+    reports, so the measured reports start from their first message."""
     log(f"preparing {2 * CONNECTIONS} reporters: each sends a report and signs in to follow it up")
     reporters = parallel(new_followup, [(mantra,)] * (2 * CONNECTIONS))
     lines = [
@@ -531,7 +549,11 @@ def run(args, stack: contextlib.ExitStack, tmp: Path) -> None:
             )
         )
 
-    # 2. 'Send report' against a bare Argon2id loop.
+    return rows
+
+
+def send_row(measure, args, mantra: int, seconds: float) -> tuple:
+    """2. 'Send report' against a bare Argon2id loop."""
     log(f"bare Argon2id loop: {args.workers} processes for {seconds:g} s")
     argon2 = argon2_rate(args.workers, seconds)
     log(f"  Argon2id: {argon2:.1f}/s")
@@ -542,17 +564,7 @@ def run(args, stack: contextlib.ExitStack, tmp: Path) -> None:
     drafts = parallel(new_draft, [(mantra,)] * (warm + pool), label="drafts")
     lines = [f"/report/check\t{cookie}\t{urlencode({'csrf_token': token})}" for cookie, token in drafts]
     sends = measure(mantra, lines[warm:], "once", 200, "receipt-code", "send report", warm_lines=lines[:warm])
-    rows.append(("send report (/report/check)", sends, f"bare Argon2id loop, {args.workers} processes", argon2))
-
-    print(
-        f"\nMANTRA over HTTP: gunicorn {args.workers} sync workers; wrk {CONNECTIONS} connections, "
-        f"{seconds:g} s after a {WARM_UP} s warm-up"
-    )
-    print("\n".join(machine(engine)) + f"\nCPU idle just before the bench: {idle:.0%}")
-    print(f"\n{'MANTRA request':50} {'per s':>7}   {'floor':34} {'per s':>7}  {'ratio':>5}")
-    for name, rate, floor_name, floor in rows:
-        print(f"{name:50} {rate:7.1f}   {floor_name:34} {floor:7.1f}  {rate / floor:5.3f}")
-    print("\ncommands:\n  " + "\n  ".join(commands))
+    return ("send report (/report/check)", sends, f"bare Argon2id loop, {args.workers} processes", argon2)
 
 
 def _show_errors(logfile: Path) -> None:

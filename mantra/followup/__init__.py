@@ -135,7 +135,7 @@ def _attachment_count(report_id: int) -> int:
 @rate_limit("followup_message")
 def report():
     opened = _opened()
-    if opened is None or (request.method == "GET" and opened.report is None):
+    if opened is None:
         return redirect(url_for("followup.sign_in"))
     form = ReplyForm()
     if form.validate_on_submit():
@@ -165,6 +165,8 @@ def report():
                 db.session.commit()
                 return redirect(url_for("followup.sign_in"))
             return redirect(url_for("followup.report", sent=1))
+    if opened.report is None:  # erased since the code was entered
+        return redirect(url_for("followup.sign_in"))
     return render_template(
         "followup/report.html",
         form=form,

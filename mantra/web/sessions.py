@@ -28,6 +28,8 @@ from ..models import Draft, DraftFile, as_utc, utcnow
 
 DRAFT = "draft"
 FOLLOWUP = "followup"
+_DRAFT = Draft.__table__
+_READ = sa.select(_DRAFT.c.sealed_answers, _DRAFT.c.expires_at).where(_DRAFT.c.id == sa.bindparam("row_id"))
 
 
 def _handle(slot: str) -> tuple[str, bytes] | None:
@@ -48,7 +50,7 @@ def _read(slot: str, idle: timedelta | None) -> tuple[bytes, dict] | None:
     if handle is None:
         return None
     row_id, key = handle
-    row = db.session.execute(sa.select(Draft.sealed_answers, Draft.expires_at).where(Draft.id == row_id)).first()
+    row = db.session.connection().execute(_READ, {"row_id": row_id}).first()
     idled_out = idle is not None and session[slot]["seen"] + idle.total_seconds() < time.time()
     if row is None or row.sealed_answers is None or as_utc(row.expires_at) <= utcnow() or idled_out:
         forget(slot)
