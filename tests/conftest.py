@@ -153,7 +153,9 @@ def _empty_all_tables():
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "postgresql":
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            # Sequences carry on (no RESTART IDENTITY), as in production: ids a
+            # process reserved from them (domain.rowids) stay unique.
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
         else:
             for t in tables:
                 conn.execute(sa.text(f'DELETE FROM "{t}"'))

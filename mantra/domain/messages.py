@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from ..crypto import vault
 from ..extensions import db
 from ..models import Message, MessageDirection, utcnow
-from . import audit
+from . import audit, rowids
 from .intake import EvidenceFile, OpenedReport, add_attachment
 
 _MESSAGE = Message.__table__
@@ -26,14 +26,18 @@ def add_message(
     row = {
         "report_id": opened.report_id,
         "direction": direction,
-        "sealed_body": b"",
         "created_at": utcnow(),
         "partner_id": by.get("partner_id"),
         "author_id": by.get("author_id"),
     }
-    message_id = connection.execute(_INSERT, row).scalar_one()
-    sealed = vault.seal(opened.data_key, body.encode(), table="message", row_id=message_id, field="body")
-    connection.execute(_SEAL, {"message_id": message_id, "sealed_body": sealed})
+    message_id = rowids.reserve(_MESSAGE)
+    if message_id is not None:  # the sealed row written whole
+        sealed = vault.seal(opened.data_key, body.encode(), table="message", row_id=message_id, field="body")
+        connection.execute(_INSERT, {**row, "id": message_id, "sealed_body": sealed})
+    else:  # no id to be had beforehand: insert, then seal with the id it got
+        message_id = connection.execute(_INSERT, {**row, "sealed_body": b""}).scalar_one()
+        sealed = vault.seal(opened.data_key, body.encode(), table="message", row_id=message_id, field="body")
+        connection.execute(_SEAL, {"message_id": message_id, "sealed_body": sealed})
     if evidence is not None:
         add_attachment(opened.report, opened.data_key, evidence, message_id=message_id)
     audit.record(
