@@ -31,7 +31,7 @@ from ..models import (
     ReportStrand,
     Strand,
 )
-from . import audit, keyring
+from . import audit, keyring, rowids
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 # The report's sealed columns: what a person wrote is stored in one of these groups.
@@ -116,8 +116,10 @@ def store_report(sub: Submission) -> tuple[Report, str]:
     report.lookup_token = receipt.lookup_token
     report.receipt_kdf = vault.ARGON2.encode()
     report.reporter_public_key = receipt.reporter_key.public.raw
+    report.id = rowids.reserve(Report.__table__)  # the row id is bound into every ciphertext
     db.session.add(report)
-    db.session.flush()  # the row id is bound into every ciphertext
+    if report.id is None:  # no id to be had beforehand: insert first
+        db.session.flush()
 
     data_key = vault.new_data_key()
     for group in SEALED_GROUPS:
@@ -145,10 +147,10 @@ def store_report(sub: Submission) -> tuple[Report, str]:
         )
         for recipient, partner_id, public in recipients
     )
+    db.session.flush()  # the report, its facets and its wraps, in one go
     for evidence in sub.evidence:
         add_attachment(report, data_key, evidence)
     audit.record("report.submitted", report_id=report.id, actor_id=sub.submitted_by_id, channel=sub.channel.value)
-    db.session.flush()
     return report, code
 
 
