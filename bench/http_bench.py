@@ -40,7 +40,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -51,6 +50,7 @@ from redis import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.conftest import temporary_pg_database  # noqa: E402
 from tests.journey import ANSWERS, CSRF  # noqa: E402  the answers the tests give
 
 BIN = Path(sys.executable).parent  # gunicorn and flask from the same virtualenv
@@ -207,20 +207,6 @@ def wait_until(ready, proc: subprocess.Popen, logfile: Path, seconds: float = 60
                 return
         time.sleep(0.2)
     raise BenchError(f"{proc.args[0]} not ready after {seconds} s:\n{logfile.read_text()[-3000:]}")
-
-
-@contextlib.contextmanager
-def throwaway_database(server_url: str):
-    name = f"mantra_bench_{uuid.uuid4().hex[:10]}"
-    server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 def gunicorn_cmd(app: str, port: int, workers: int) -> list[str]:
@@ -420,7 +406,7 @@ def main() -> None:
 def services(stack: contextlib.ExitStack, tmp: Path, postgres: str, workers: int, commands: list[str]):
     """A throw-away database, a redis-server, MANTRA set up in its own instance
     folder, and both apps under gunicorn: (engine, MANTRA's port, bare port)."""
-    db_url = stack.enter_context(throwaway_database(postgres))
+    db_url = stack.enter_context(temporary_pg_database(postgres))
     engine = sa.create_engine(db_url)
     stack.callback(engine.dispose)
 
