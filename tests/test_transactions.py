@@ -344,3 +344,42 @@ def test_exit_is_the_one_get_that_writes_and_it_deletes_only_this_browsers_rows(
     assert recorded and all(r.startswith("DELETE") for r in recorded)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 1
     assert "who" in other.get("/report/who").text
+
+
+def test_an_answer_saved_in_another_tab_never_undoes_a_report_sent_meanwhile(client, partners, app):
+    """Tab B read the answers before tab A sent them: B's save finds the draft
+    changed, writes nothing, and B is shown the page as it now stands."""
+    from flask.testing import FlaskClient
+
+    answer_all(client)
+    token_a = csrf(client.get("/report/check").text)
+    cookie = client.get_cookie("mantra_session").value
+    tab_b = FlaskClient(app, app.response_class)
+    tab_b.set_cookie("mantra_session", cookie)
+    token = csrf(tab_b.get("/report/where").text)
+    real_read = sessions._read
+
+    def read_then_let_tab_a_send(slot, idle):
+        found = real_read(slot, idle)
+        if slot == sessions.DRAFT and found and "sent" not in found[1]:
+            sessions._read = real_read  # once
+            _, reference, code = submit(client)  # tab A sends between B's read and B's save
+            read_then_let_tab_a_send.code = code
+        return found
+
+    sessions._read = read_then_let_tab_a_send
+    try:
+        response = tab_b.post("/report/where", data={"csrf_token": token, "area": "cowley", "place": "later"})
+    finally:
+        sessions._read = real_read
+    assert response.status_code == 302 and response.headers["Location"] == "/report/where"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+    again = client.post("/report/check", data={"csrf_token": token_a})  # tab A's retry: the same code
+    assert read_then_let_tab_a_send.code in again.text
+
+
+def test_a_draft_from_a_cookie_of_the_previous_version_is_kept(client, partners):
+    answer_until(client, "account")
+    with client.session_transaction() as cookie_session:
+        cookie_session["draft"] = {k: v for k, v in cookie_session["draft"].items() if k != "seen"}
+    assert client.get("/report/account").status_code == 200  # not sent back to the start

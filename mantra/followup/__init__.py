@@ -6,7 +6,7 @@ import base64
 import json
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -159,12 +159,16 @@ def report():
             try:
                 messages.add_message(opened, form.body.data, MessageDirection.FROM_REPORTER, evidence)
                 db.session.commit()
-            except sa.exc.IntegrityError:  # the report was erased while this session was open
+            except sa.exc.IntegrityError as exc:
                 db.session.rollback()
-                sessions.discard(FOLLOWUP)
-                db.session.commit()
-                return redirect(url_for("followup.sign_in"))
-            return redirect(url_for("followup.report", sent=1))
+                if opened.report is None:  # erased while this session was open
+                    sessions.discard(FOLLOWUP)
+                    db.session.commit()
+                    return redirect(url_for("followup.sign_in"))
+                current_app.logger.error("reporter message not stored (%s)", type(exc).__name__)
+                form.body.errors = [_l("Your message could not be sent just now. It is still here: please try again.")]
+            else:
+                return redirect(url_for("followup.report", sent=1))
     if opened.report is None:  # erased since the code was entered
         return redirect(url_for("followup.sign_in"))
     return render_template(

@@ -215,14 +215,14 @@ def _check_page(form, answers: dict, problem: bool = False):
 def _send(form):
     """Store the report in the same transaction as the draft's swap to 'sent':
     a failure anywhere stores nothing and leaves the answers as they were."""
-    claimed = sessions.claim(DRAFT, {"sending": True})
-    if claimed is None or "sent" in claimed or first_incomplete(claimed) is not None:
-        # Sent already (a double click, a retry: the same confirmation again, even
-        # if a simultaneous send got there first), expired, or not finished.
-        db.session.rollback()
-        sent = sessions.load(DRAFT).get("sent")
-        return _confirmation(sent) if sent else redirect(url_for("reporting.check"))
     try:
+        claimed = sessions.claim(DRAFT, {"sending": True})
+        if claimed is None or "sent" in claimed or first_incomplete(claimed) is not None:
+            # Sent already (a double click, a retry: the same confirmation again, even
+            # if a simultaneous send got there first), expired, or not finished.
+            db.session.rollback()
+            sent = sessions.load(DRAFT).get("sent")
+            return _confirmation(sent) if sent else redirect(url_for("reporting.check"))
         submission = _submission(claimed)
         report, code = intake.store_report(submission)
         report_id = report.id

@@ -6,9 +6,20 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from flask import redirect, request
+
     from ..domain import limits
-    from . import i18n, security
+    from . import i18n, security, sessions
 
     i18n.init_app(app)
     security.init_app(app)
     app.add_template_global(limits, "limits")  # messages render limits from the one place they are set
+
+    @app.errorhandler(sessions.SessionChanged)
+    def _changed_elsewhere(_error):
+        # Another tab changed these answers (or sent the report) meanwhile:
+        # nothing was written; show the page again as it now stands.
+        from ..extensions import db
+
+        db.session.rollback()
+        return redirect(request.full_path if request.query_string else request.path)

@@ -19,7 +19,7 @@ import time
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import session
+from flask import g, session
 
 from ..crypto import vault
 from ..domain.intake import EvidenceFile
@@ -32,12 +32,23 @@ _DRAFT = Draft.__table__
 _READ = sa.select(_DRAFT.c.sealed_answers, _DRAFT.c.expires_at).where(_DRAFT.c.id == sa.bindparam("row_id"))
 
 
+class SessionChanged(Exception):
+    """Another request (another tab) changed the slot since this one read it."""
+
+
 def _handle(slot: str) -> tuple[str, bytes] | None:
     handle = session.get(slot)
-    if not isinstance(handle, dict) or not {"id", "key", "seen"} <= handle.keys():
-        session.pop(slot, None)  # nothing, or a cookie from an older version
+    if not isinstance(handle, dict) or not {"id", "key"} <= handle.keys():
+        session.pop(slot, None)
         return None
+    if "seen" not in handle:  # a cookie from before the idle clock moved into it
+        session[slot] = {**handle, "seen": time.time()}
     return handle["id"], base64.b64decode(handle["key"])
+
+
+def _remember(slot: str, blob: bytes) -> None:
+    """What this request read (or last wrote): a save changes only that."""
+    g.setdefault("sealed_sessions_read", {})[slot] = blob
 
 
 def _open(key: bytes, row_id: str, blob: bytes) -> dict:
@@ -61,6 +72,7 @@ def _read(slot: str, idle: timedelta | None) -> tuple[bytes, dict] | None:
         forget(slot)
         return None
     _touch(slot)
+    _remember(slot, row.sealed_answers)
     return row.sealed_answers, data
 
 
@@ -84,13 +96,21 @@ def save(slot: str, data: dict, lifetime: timedelta) -> None:
         "sealed_answers": vault.seal(key, json.dumps(data).encode(), table="draft", row_id=row_id, field="answers"),
         "expires_at": utcnow() + lifetime,
     }
+    read = g.get("sealed_sessions_read", {}).get(slot)
+    _remember(slot, values["sealed_answers"])
     if handle is not None:
+        # Only what this request read: a save from another tab never overwrites
+        # a report sent in the meantime (or answers saved in the meantime).
+        where = [Draft.id == row_id]
+        if read is not None:
+            where.append(Draft.sealed_answers == read)
         updated = db.session.execute(
-            sa.update(Draft).where(Draft.id == row_id).values(**values),
-            execution_options={"synchronize_session": False},
+            sa.update(Draft).where(*where).values(**values), execution_options={"synchronize_session": False}
         )
         if updated.rowcount == 1:
             return
+        if db.session.scalar(sa.select(sa.func.count()).select_from(Draft).where(Draft.id == row_id)):
+            raise SessionChanged(slot)
     db.session.execute(sa.insert(Draft).values(id=row_id, **values))
 
 
@@ -112,7 +132,10 @@ def claim(slot: str, marker: dict) -> dict | None:
     blob, data = found
     row_id, key = _handle(slot)
     replacement = vault.seal(key, json.dumps(marker).encode(), table="draft", row_id=row_id, field="answers")
-    return data if _swap(row_id, blob, replacement) else None
+    if not _swap(row_id, blob, replacement):
+        return None
+    _remember(slot, replacement)
+    return data
 
 
 def _swap(row_id: str, expected: bytes, replacement: bytes) -> bool:
