@@ -107,3 +107,39 @@ def test_start_page_loads_nothing_from_other_origins(page, console_errors, live_
     foreign = [url for url in requests if not url.startswith(live_server.url + "/")]
     assert not foreign, f"requests to other origins: {foreign}"
     assert_no_console_errors(console_errors)  # a CSP-blocked font would show here
+
+
+def test_a_send_that_fails_says_nothing_was_lost_keeps_the_answers_and_passes_axe(page, live_server):
+    """The intake key is unreadable at the moment of sending: the person sees a
+    calm message with their answers, and the same button then sends it."""
+    import re
+    from urllib.parse import urlencode
+
+    from tests.factories import make_partners
+    from tests.journey import ANSWERS, CSRF
+
+    make_partners(police_rule=True)
+    for step, answers in ANSWERS.items():  # answer through the browser's own cookie jar
+        token = CSRF.search(page.request.get(f"{live_server.url}/report/{step}").text()).group(1)
+        page.request.post(
+            f"{live_server.url}/report/{step}",
+            data=urlencode({**answers, "csrf_token": token}, doseq=True),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            max_redirects=0,
+        )
+    page.goto(live_server.url + "/report/check")
+    config = live_server.app.config
+    key_file = config["INTAKE_PUBLIC_KEY_FILE"]
+    config["INTAKE_PUBLIC_KEY_FILE"] = key_file + ".missing"
+    try:
+        page.get_by_role("button", name="Send report").click()
+        page.wait_for_load_state("load")
+        assert "could not be sent just now" in page.locator(".govuk-error-summary").inner_text()
+        assert page.title().startswith("Error:")
+        assert ANSWERS["account"]["narrative"] in page.content()
+        assert_no_axe_violations(page)
+    finally:
+        config["INTAKE_PUBLIC_KEY_FILE"] = key_file
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_load_state("load")
+    assert re.search(r"\d{4}-\d{4}-\d{4}-\d{4}-\d{4}", page.locator("#receipt-code").inner_text())
