@@ -8,12 +8,17 @@ from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import JobStatus
+from rq.serializers import JSONSerializer
 
 ROUTING_QUEUE = "routing"
 # The routing job arrives with the routing issue; until a worker listens on
 # this queue, reports wait here and in the database with status 'received'.
 ROUTE_JOB = "mantra.jobs.route.route_report"
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
+# Jobs are JSON, never pickle: a worker must never unpickle what the web tier
+# (or an intruder with its Redis access) wrote. Workers run with the same
+# serializer (`rq worker --serializer rq.serializers.JSONSerializer`).
+SERIALIZER = JSONSerializer
 
 
 @lru_cache(maxsize=8)
@@ -31,7 +36,7 @@ def enqueue_routing(report_id: int) -> bool:
     and the sweeper re-queues anything left unrouted."""
     job_id = f"route-report-{report_id}"
     try:
-        queue = Queue(ROUTING_QUEUE, connection=connection())
+        queue = Queue(ROUTING_QUEUE, connection=connection(), serializer=SERIALIZER)
         waiting = queue.fetch_job(job_id)
         if waiting is not None and waiting.get_status(refresh=False) in _WAITING:
             return True  # already on its way: one job per report, however often queued
