@@ -35,7 +35,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,11 +45,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from redis import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.conftest import temporary_pg_database  # noqa: E402
+from tests.conftest import free_port, private_redis, temporary_pg_database  # noqa: E402
 from tests.journey import ANSWERS, CSRF  # noqa: E402  the answers the tests give
 
 BIN = Path(sys.executable).parent  # gunicorn and flask from the same virtualenv
@@ -171,12 +169,6 @@ def parallel(fn, items, threads=8, label=""):
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(stack: contextlib.ExitStack, cmd: list[str], logfile: Path, **kw) -> subprocess.Popen:
@@ -410,26 +402,7 @@ def services(stack: contextlib.ExitStack, tmp: Path, postgres: str, workers: int
     engine = sa.create_engine(db_url)
     stack.callback(engine.dispose)
 
-    redis_port = free_port()
-    redis_log = tmp / "redis.log"
-    redis_proc = start(
-        stack,
-        [
-            shutil.which("redis-server") or "/usr/bin/redis-server",
-            "--port",
-            str(redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp),
-        ],
-        redis_log,
-    )
-    wait_until(lambda: Redis(port=redis_port, socket_timeout=1).ping(), redis_proc, redis_log)
+    redis_url = stack.enter_context(private_redis())
 
     env = {
         k: v
@@ -440,7 +413,7 @@ def services(stack: contextlib.ExitStack, tmp: Path, postgres: str, workers: int
     env.update(
         PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
         DATABASE_URL=db_url,
-        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        REDIS_URL=redis_url,
         MANTRA_INSTANCE_PATH=str(tmp / "instance"),
         MANTRA_RATE_LIMIT_FACTOR="100000",
     )

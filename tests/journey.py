@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import zlib
 
@@ -75,3 +76,17 @@ def submit(client):
     reference = re.search(r"<strong>(HC-[A-Z0-9-]+)</strong>", response.text)
     code = re.search(r'id="receipt-code">([\d-]+)<', response.text)
     return response, reference and reference.group(1), code and code.group(1)
+
+
+def opened_draft(client) -> dict:
+    """The draft as only this browser can open it: with the key from its cookie."""
+    from mantra.crypto import vault
+    from mantra.extensions import db
+    from mantra.models import Draft
+
+    with client.session_transaction() as cookie_session:
+        handle = cookie_session["draft"]
+    row = db.session.get(Draft, handle["id"])
+    db.session.refresh(row)
+    key = base64.b64decode(handle["key"])
+    return json.loads(vault.open_sealed(key, row.sealed_answers, table="draft", row_id=row.id, field="answers"))

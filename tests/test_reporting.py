@@ -14,7 +14,7 @@ from mantra.extensions import db
 from mantra.models import Attachment, Channel, Draft, DraftFile, Report, ReporterRole
 
 from .factories import make_partners
-from .journey import ANSWERS, answer_all, answer_until, cookie_payload, csrf, errors, post, submit
+from .journey import ANSWERS, answer_all, answer_until, cookie_payload, csrf, errors, opened_draft, post, submit
 
 
 @pytest.fixture
@@ -53,9 +53,7 @@ def test_sending_twice_shows_the_same_confirmation_and_makes_one_report(client, 
     assert second.status_code == 200 and code in second.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
     # The draft now holds the reference and code only (to show them again), no answer and no file.
-    assert _opened_draft(client) == {
-        "sent": {"reference": reference_of(first.text), "code": code, "may_contact": False}
-    }
+    assert opened_draft(client) == {"sent": {"reference": reference_of(first.text), "code": code, "may_contact": False}}
     assert not db.session.scalar(sa.select(DraftFile.id))
     # Coming back to the page later does not show the code again, only the reference.
     back = client.get("/report/check")
@@ -69,21 +67,6 @@ def test_sending_twice_shows_the_same_confirmation_and_makes_one_report(client, 
 
 def reference_of(html: str) -> str:
     return re.search(r"<strong>(HC-[A-Z0-9-]+)</strong>", html).group(1)
-
-
-def _opened_draft(client) -> dict:
-    """The draft as only this browser can open it: with the key from its cookie."""
-    import base64
-    import json
-
-    from mantra.crypto import vault
-
-    with client.session_transaction() as cookie_session:
-        handle = cookie_session["draft"]
-    row = db.session.get(Draft, handle["id"])
-    db.session.refresh(row)
-    key = base64.b64decode(handle["key"])
-    return json.loads(vault.open_sealed(key, row.sealed_answers, table="draft", row_id=row.id, field="answers"))
 
 
 def test_a_named_witness_gives_contact_details_that_are_sealed(client, partners):

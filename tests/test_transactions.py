@@ -4,8 +4,6 @@ report; and reading a page writes nothing."""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import threading
 import time
@@ -17,14 +15,13 @@ import sqlalchemy as sa
 from flask import session
 from flask.testing import FlaskClient
 
-from mantra.crypto import vault
 from mantra.domain import intake
 from mantra.extensions import db
 from mantra.models import Attachment, AuditEvent, Draft, DraftFile, Report, ReportKey, ReportStrand, StaffRole, utcnow
 from mantra.web import sessions
 
 from .factories import make_partners, make_user
-from .journey import ANSWERS, answer_all, answer_until, csrf, post, submit
+from .journey import ANSWERS, answer_all, answer_until, csrf, opened_draft, post, submit
 from .test_reporting import _png_with_gps, _upload
 
 NARRATIVE = ANSWERS["account"]["narrative"]
@@ -33,18 +30,6 @@ NARRATIVE = ANSWERS["account"]["narrative"]
 @pytest.fixture
 def partners(app):
     return make_partners(police_rule=True)[0]
-
-
-def _draft(client) -> dict:
-    with client.session_transaction() as cookie_session:
-        handle = cookie_session["draft"]
-    row = db.session.get(Draft, handle["id"])
-    db.session.refresh(row)
-    return json.loads(
-        vault.open_sealed(
-            base64.b64decode(handle["key"]), row.sealed_answers, table="draft", row_id=row.id, field="answers"
-        )
-    )
 
 
 def _stored_rows() -> dict:
@@ -153,7 +138,7 @@ def test_a_failure_at_any_step_of_sending_stores_nothing_and_keeps_the_answers(
     _upload(client, "photo.jpg", _png_with_gps())
     for later in ["evidence", "sharing", "situation", "contact", "about"]:
         post(client, f"/report/{later}", ANSWERS[later])
-    answers = _draft(client)
+    answers = opened_draft(client)
     audit_before = _stored_rows()["AuditEvent"]
 
     with _fault(step, app, monkeypatch):
@@ -168,7 +153,7 @@ def test_a_failure_at_any_step_of_sending_stores_nothing_and_keeps_the_answers(
         "Attachment": 0,
         "AuditEvent": audit_before,
     }
-    assert _draft(client) == answers  # the answers, as they were
+    assert opened_draft(client) == answers  # the answers, as they were
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftFile)) == 1
     assert "injected failure" not in caplog.text and NARRATIVE not in caplog.text
 
