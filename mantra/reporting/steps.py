@@ -127,7 +127,7 @@ def _student_choices(for_someone: bool) -> list[tuple[str, str]]:
     universities = db.session.scalars(
         sa.select(Partner).where(Partner.serves_students, Partner.active).order_by(Partner.name)
     )
-    choices = [("no", _l("No"))] + [(p.slug, _l("Yes, at %(name)s", name=p.name)) for p in universities]
+    choices = [("no", _l("No"))] + [(p.slug, _l("Yes – %(name)s", name=p.name)) for p in universities]
     choices.append(("other", _l("Yes, somewhere else")))
     return choices + [("not_sure", _l("Not sure"))] if for_someone else choices
 
