@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 import sys
 from pathlib import Path
@@ -13,9 +15,32 @@ from flask.cli import AppGroup
 
 from . import demo
 from .crypto import keys, vault
-from .domain import accounts
+from .domain import accounts, audit, facets, pins, queue
 from .extensions import db
-from .models import Area, Partner, RoutingRule, StaffRole, StaffUser
+from .models import (
+    RULE_FACETS,
+    Area,
+    Channel,
+    IncidentKind,
+    IncidentType,
+    Notification,
+    Partner,
+    Referral,
+    ReferralStatus,
+    Report,
+    ReporterRole,
+    ReportKind,
+    ReportStatus,
+    ReportStrand,
+    RoutingRule,
+    RuleError,
+    StaffRole,
+    StaffUser,
+    Strand,
+    as_utc,
+    check_conditions,
+    utcnow,
+)
 
 mantra_cli = AppGroup("mantra", help="MANTRA set-up and key management.")
 
@@ -38,6 +63,7 @@ def init_command(recovery_out):
     written = []
     for purpose, public_file, private_file in [
         ("intake", cfg["INTAKE_PUBLIC_KEY_FILE"], cfg["INTAKE_PRIVATE_KEY_FILE"]),
+        ("notify", cfg["NOTIFY_PUBLIC_KEY_FILE"], cfg["NOTIFY_PRIVATE_KEY_FILE"]),
         ("recovery", cfg["RECOVERY_PUBLIC_KEY_FILE"], recovery_out or str(_instance() / "recovery.key")),
     ]:
         if Path(public_file).exists():
@@ -58,7 +84,7 @@ def init_command(recovery_out):
             fg="yellow",
             err=True,
         )
-    click.echo("Workers need the intake private key; the web tier must not have it.")
+    click.echo("Workers need the intake and notify private keys; the web tier must not have them.")
 
 
 @mantra_cli.command("seed-demo")
@@ -88,6 +114,7 @@ def seed_demo_command():
             accounts.grant(partner, partner_key, user, granted_by=None)
             lines.append(f"{email:32} {password}   {partner.name} ({role.value})")
     db.session.commit()
+    pins.pin([partner for partner, _key in partner_keys.values()])
     path = _instance() / "demo-sign-ins.txt"
     path.write_text("Demo staff sign-ins (development only)\n" + "\n".join(lines) + "\n")
     path.chmod(0o600)
@@ -165,3 +192,281 @@ def recover_command(partner_slug, member_email, key_file):
     accounts.grant(partner, partner_key, member, granted_by=None)
     db.session.commit()
     click.echo(f"{member.email} can now open {partner.name}'s referrals (granted with the recovery key).")
+
+
+# --- the worker ------------------------------------------------------------
+
+
+@mantra_cli.command("worker")
+@click.option("--burst", is_flag=True, help="run the jobs waiting now, then stop")
+@click.option("--name", default=None, help="a name for `rq info` (default: host and process id)")
+def worker_command(burst, name):
+    """Run a locked-down worker on every MANTRA queue, with RQ's scheduler.
+
+    Start it with MANTRA_PROCESS=worker: it reads the intake and notify
+    private keys and the pinned partner keys, which the web tier never has."""
+    from redis import Redis
+
+    from .worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = current_app._get_current_object()
+    for setting in ("INTAKE_PRIVATE_KEY_FILE", "NOTIFY_PRIVATE_KEY_FILE", "PINNED_KEYS_FILE"):
+        if not Path(app.config[setting]).is_file():
+            sys.exit(f"This worker cannot start: {setting} ({app.config[setting]}) is not there.")
+    worker = Worker(queue.QUEUES, connection=Redis.from_url(app.config["REDIS_URL"]), app=app, name=name)
+    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+# --- pinned partner keys ------------------------------------------------------
+
+pins_cli = AppGroup("pins", help="Partner keys the worker may wrap reports to.")
+mantra_cli.add_command(pins_cli)
+
+
+@pins_cli.command("list")
+def pins_list_command():
+    """Each partner's key fingerprint and whether it is pinned."""
+    pinned = pins.read()
+    for partner in db.session.scalars(sa.select(Partner).order_by(Partner.slug)):
+        fp = pins.fingerprint(partner.public_key)
+        state = "pinned" if pinned.get(partner.id) == fp else ("CHANGED" if partner.id in pinned else "not pinned")
+        click.echo(f"{partner.slug:24} {state:11} {fp}")
+
+
+@pins_cli.command("add")
+@click.argument("slugs", nargs=-1, required=True)
+@click.option("--yes", is_flag=True, help="do not ask to confirm the fingerprints")
+def pins_add_command(slugs, yes):
+    """Pin partners' current public keys, after checking their fingerprints
+    with each partner (read them aloud, compare with `pins list` where the key was made)."""
+    partners = [_partner(slug) for slug in slugs]
+    for partner in partners:
+        click.echo(f"{partner.slug:24} {pins.fingerprint(partner.public_key)}")
+    if not yes:
+        click.confirm("Pin these keys?", abort=True)
+    pins.pin(partners)
+    audit.record("keys.pinned", partners=[p.id for p in partners])
+    db.session.commit()
+    click.echo(f"Pinned {len(partners)} key(s) in {current_app.config['PINNED_KEYS_FILE']}.")
+
+
+# --- routing rules --------------------------------------------------------------
+
+rules_cli = AppGroup("rules", help="Routing rules: conditions on facets -> a partner.")
+mantra_cli.add_command(rules_cli)
+_LIST_FACETS = {"strands", "kinds"}
+_FLAGS = {name for name, allowed in RULE_FACETS.items() if allowed == (True, False)}
+
+
+def _conditions(when: tuple[str, ...]) -> dict:
+    """`--when strands=race,religion --when consent_partners=yes` as a rule's conditions."""
+    conditions: dict = {}
+    for item in when:
+        name, _, value = item.partition("=")
+        name = name.strip()
+        values = [v.strip() for v in value.split(",") if v.strip()]
+        if name in _FLAGS:
+            if len(values) != 1 or values[0].lower() not in {"yes", "no", "true", "false"}:
+                raise click.BadParameter(f"{name} takes yes or no", param_hint="--when")
+            conditions[name] = values[0].lower() in {"yes", "true"}
+        elif name in _LIST_FACETS or len(values) > 1:
+            conditions[name] = values
+        else:
+            conditions[name] = values[0] if values else ""
+    try:
+        return check_conditions(conditions)
+    except RuleError as exc:
+        raise click.BadParameter(str(exc), param_hint="--when") from None
+
+
+def _rule(rule_id: int) -> RoutingRule:
+    rule = db.session.get(RoutingRule, rule_id)
+    if rule is None:
+        sys.exit(f"No routing rule {rule_id}. See `flask mantra rules list`.")
+    return rule
+
+
+_WHEN_HELP = "facet=value[,value] (repeat for each facet); facets: " + ", ".join(RULE_FACETS)
+
+
+@rules_cli.command("list")
+def rules_list_command():
+    """Every rule, in the order they are tried."""
+    found = db.session.scalars(sa.select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)).all()
+    for rule in found:
+        partner = db.session.get(Partner, rule.partner_id)
+        state = "on " if rule.enabled else "off"
+        click.echo(f"{rule.id:>4} {state} {rule.priority:>4}  {partner.slug:20} {rule.name}")
+        click.echo(f"{'':15}when {json.dumps(rule.conditions, sort_keys=True)}")
+    click.echo(f"{len(found)} rule(s). No match: the default triage partner. Consent is always a hard limit.")
+
+
+@rules_cli.command("add")
+@click.option("--name", required=True)
+@click.option("--partner", "partner_slug", required=True)
+@click.option("--priority", type=int, default=100, show_default=True, help="lower is tried first")
+@click.option("--when", multiple=True, help=_WHEN_HELP)
+def rules_add_command(name, partner_slug, priority, when):
+    """Add a rule sending reports that match every condition to a partner."""
+    rule = RoutingRule(name=name, priority=priority, conditions=_conditions(when), partner_id=_partner(partner_slug).id)
+    db.session.add(rule)
+    db.session.flush()
+    audit.record("rule.added", rule_id=rule.id, partner_id=rule.partner_id)
+    db.session.commit()
+    click.echo(f"Added rule {rule.id}.")
+
+
+@rules_cli.command("edit")
+@click.argument("rule_id", type=int)
+@click.option("--name")
+@click.option("--partner", "partner_slug")
+@click.option("--priority", type=int)
+@click.option("--when", multiple=True, help="replaces all the conditions; " + _WHEN_HELP)
+@click.option("--enable", is_flag=True, help="switch a disabled rule back on")
+def rules_edit_command(rule_id, name, partner_slug, priority, when, enable):
+    """Change a rule."""
+    rule = _rule(rule_id)
+    if name:
+        rule.name = name
+    if partner_slug:
+        rule.partner_id = _partner(partner_slug).id
+    if priority is not None:
+        rule.priority = priority
+    if when:
+        rule.conditions = _conditions(when)
+    if enable:
+        rule.enabled = True
+    audit.record("rule.edited", rule_id=rule.id, partner_id=rule.partner_id)
+    db.session.commit()
+    click.echo(f"Changed rule {rule.id}.")
+
+
+@rules_cli.command("disable")
+@click.argument("rule_id", type=int)
+def rules_disable_command(rule_id):
+    """Switch a rule off (it is kept, and `edit --enable` switches it on)."""
+    rule = _rule(rule_id)
+    rule.enabled = False
+    audit.record("rule.disabled", rule_id=rule.id)
+    db.session.commit()
+    click.echo(f"Disabled rule {rule.id}.")
+
+
+@rules_cli.command("preview")
+@click.option("--when", multiple=True, help=_WHEN_HELP)
+@click.option("--centre", "centre_slug", help="as if a reporting centre sent it")
+def rules_preview_command(when, centre_slug):
+    """Which partners a report with these answers would reach: the same answer
+    "who will see your report" gives. Facets not given are no, or none."""
+    report = Report(
+        channel=Channel.CENTRE if centre_slug else Channel.ONLINE_SELF,
+        reporter_role=ReporterRole.VICTIM,
+        incident_type=IncidentType.NOT_SURE,
+        centre_partner_id=_partner(centre_slug).id if centre_slug else None,
+        **{flag: False for flag in _FLAGS},
+    )
+    report.strands, report.kinds = [], []
+    conditions = _conditions(when)
+    for name, value in conditions.items():
+        if name == "strands":
+            report.strands = [ReportStrand(strand=Strand(v)) for v in value]
+        elif name == "kinds":
+            report.kinds = [ReportKind(kind=IncidentKind(v)) for v in value]
+        elif name == "area":
+            report.area = db.session.scalar(sa.select(Area).where(Area.slug == value))
+        elif isinstance(value, list):
+            raise click.BadParameter(f"a report has one {name}", param_hint="--when")
+        else:
+            setattr(report, name, value)
+    for partner in facets.who_will_see(report):
+        click.echo(partner.name)
+    db.session.rollback()
+
+
+# --- queues -----------------------------------------------------------------------
+
+
+@mantra_cli.group("queue", invoke_without_command=True)
+@click.pass_context
+def queue_cli(ctx):
+    """What the workers have to do: queues, waiting reports, unsent e-mails."""
+    if ctx.invoked_subcommand is None:
+        _queue_status()
+
+
+def _age(moment) -> str:
+    seconds = int((utcnow() - as_utc(moment)).total_seconds())
+    return f"{seconds // 3600}h {seconds % 3600 // 60}m" if seconds >= 3600 else f"{seconds // 60}m {seconds % 60}s"
+
+
+def _queue_status():
+    from redis import Redis
+    from rq import Worker as RQWorker
+    from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+    url = current_app.config["REDIS_URL"]
+    try:
+        conn = Redis.from_url(url, socket_connect_timeout=1)
+        conn.ping()
+        for name in queue.QUEUES:
+            qq = queue.queue(name, conn)
+            started = StartedJobRegistry(name, connection=conn).count
+            scheduled = ScheduledJobRegistry(name, connection=conn).count
+            failed = FailedJobRegistry(name, connection=conn).count
+            click.echo(
+                f"queue {name:13} waiting {qq.count:>5}  running {started:>4}  later {scheduled:>4}  failed {failed:>4}"
+            )
+        workers = RQWorker.all(connection=conn)
+        click.echo(f"workers: {len(workers)}" + ("" if workers else "  (none: start `flask mantra worker`)"))
+    except Exception as exc:
+        click.secho(f"Redis is not reachable ({type(exc).__name__}); reports wait in the database meanwhile.", fg="red")
+    waiting = db.session.execute(
+        sa.select(sa.func.count(), sa.func.min(Report.submitted_at)).where(
+            Report.status == ReportStatus.RECEIVED, Report.held_reason.is_(None)
+        )
+    ).one()
+    click.echo(f"reports waiting to be routed: {waiting[0]}" + (f" (oldest {_age(waiting[1])})" if waiting[0] else ""))
+    for ref, reason in db.session.execute(
+        sa.select(Report.reference, Report.held_reason).where(Report.held_reason.isnot(None))
+    ):
+        click.secho(f"HELD {ref}: {reason} (then `flask mantra queue release {ref}`)", fg="red")
+    unsent = db.session.execute(
+        sa.select(sa.func.count(), sa.func.min(Notification.created_at), sa.func.max(Notification.attempts)).where(
+            Notification.sent_at.is_(None)
+        )
+    ).one()
+    click.echo(
+        f"e-mails not sent yet: {unsent[0]}"
+        + (f" (oldest {_age(unsent[1])}, most attempts {unsent[2]})" if unsent[0] else "")
+    )
+    overdue = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Referral.status == ReferralStatus.NEW, Referral.ack_due_at < utcnow(), Referral.acknowledged_at.is_(None)
+        )
+    )
+    click.echo(f"referrals overdue for acknowledgement: {overdue}")
+    click.echo("Failed jobs: `rq info --url $REDIS_URL` and the failed job registry (rq requeue --all).")
+
+
+@queue_cli.command("release")
+@click.argument("reference")
+def queue_release_command(reference):
+    """Route a held report again, once what held it is put right."""
+    report = db.session.scalar(sa.select(Report).where(Report.reference == reference.strip().upper()))
+    if report is None or report.held_reason is None:
+        sys.exit(f"No held report {reference}.")
+    audit.record("report.released", report_id=report.id, reason=report.held_reason)
+    report.held_reason = None
+    db.session.commit()
+    queue.enqueue_routing(report.id)
+    click.echo(f"{report.reference} queued for routing again; it is held again if the check still fails.")
+
+
+@queue_cli.command("sweep")
+def queue_sweep_command():
+    """Queue now what the sweeper would: unrouted reports and unsent e-mails."""
+    from .jobs import housekeeping
+
+    current_app.config["SWEEP_AFTER_SECONDS"] = 0
+    click.echo(f"Queued {housekeeping.sweep()} job(s).")

@@ -67,6 +67,28 @@ def load(instance_path: str) -> dict:
             "MANTRA_INTAKE_PRIVATE_KEY_FILE", str(instance / "worker" / "intake.key")
         ),
         "RECOVERY_PUBLIC_KEY_FILE": os.environ.get("MANTRA_RECOVERY_PUBLIC_KEY_FILE", str(keys / "recovery.pub")),
+        # The notify key seals a reporter's address for news e-mails; only the
+        # worker that sends them holds its private half.
+        "NOTIFY_PUBLIC_KEY_FILE": os.environ.get("MANTRA_NOTIFY_PUBLIC_KEY_FILE", str(keys / "notify.pub")),
+        "NOTIFY_PRIVATE_KEY_FILE": os.environ.get(
+            "MANTRA_NOTIFY_PRIVATE_KEY_FILE", str(instance / "worker" / "notify.key")
+        ),
+        # Partner public keys an administrator confirmed (`flask mantra pins`): the
+        # worker wraps reports to these only. Worker config; the web tier has none.
+        "PINNED_KEYS_FILE": os.environ.get("MANTRA_PINNED_KEYS_FILE", str(instance / "worker" / "pinned-keys.txt")),
+        # Where the worker sends security alerts (a refused report, a key not pinned).
+        "ALERT_EMAIL": os.environ.get("MANTRA_ALERT_EMAIL", "security@localhost"),
+        # Addresses put in e-mails: the staff host (sign-in) and the public one.
+        "STAFF_URL": os.environ.get("MANTRA_STAFF_URL", "http://localhost:8000").rstrip("/"),
+        "PUBLIC_URL": os.environ.get("MANTRA_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
+        # Workers: how often the housekeeping tick runs (sweeper, deadlines), how
+        # long a report may wait unrouted before the sweeper queues it again, and
+        # the waits between attempts to send an e-mail (the last one repeats).
+        "TICK_SECONDS": int(os.environ.get("MANTRA_TICK_SECONDS", "15")),
+        "SWEEP_AFTER_SECONDS": int(os.environ.get("MANTRA_SWEEP_AFTER_SECONDS", "60")),
+        "MAIL_RETRY_SECONDS": [
+            int(s) for s in os.environ.get("MANTRA_MAIL_RETRY_SECONDS", "10,30,60,300,900").split(",")
+        ],
         "MAX_CONTENT_LENGTH": int(os.environ.get("MANTRA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
         or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -96,6 +118,8 @@ def load(instance_path: str) -> dict:
                 f"remove the intake private key {cfg['INTAKE_PRIVATE_KEY_FILE']} from this web server "
                 "(only workers, started with MANTRA_PROCESS=worker, may hold it)"
             )
+        if web and Path(cfg["NOTIFY_PRIVATE_KEY_FILE"]).exists():
+            problems.append(f"remove the notify private key {cfg['NOTIFY_PRIVATE_KEY_FILE']} from this web server")
         if (instance / "recovery.key").exists():
             problems.append(f"move the recovery private key {instance / 'recovery.key'} offline")
         if not cfg["SECRET_KEY"]:

@@ -81,10 +81,10 @@ def redis_url():
 
 @pytest.fixture(scope="session")
 def key_files(tmp_path_factory) -> dict:
-    """Intake and recovery key pairs, made the way `flask mantra init` makes them."""
+    """Intake, notify and recovery key pairs, made the way `flask mantra init` makes them."""
     folder = tmp_path_factory.mktemp("keys")
     made = {}
-    for purpose in ("intake", "recovery"):
+    for purpose in ("intake", "notify", "recovery"):
         private = vault.PrivateKey.generate()
         keys.write_private(folder / f"{purpose}.key", private, purpose)
         keys.write_public(folder / f"{purpose}.pub", private.public)
@@ -127,6 +127,13 @@ def app_config(database_url: str, key_files: dict, instance: Path, redis_url: st
         "INTAKE_PUBLIC_KEY_FILE": str(key_files["folder"] / "intake.pub"),
         "INTAKE_PRIVATE_KEY_FILE": str(key_files["folder"] / "intake.key"),
         "RECOVERY_PUBLIC_KEY_FILE": str(key_files["folder"] / "recovery.pub"),
+        "NOTIFY_PUBLIC_KEY_FILE": str(key_files["folder"] / "notify.pub"),
+        "NOTIFY_PRIVATE_KEY_FILE": str(key_files["folder"] / "notify.key"),
+        "PINNED_KEYS_FILE": str(instance / "worker" / "pinned-keys.txt"),
+        "ALERT_EMAIL": "security@partnership.example",
+        "TICK_SECONDS": 1,
+        "SWEEP_AFTER_SECONDS": 2,
+        "MAIL_RETRY_SECONDS": [1, 1, 2],
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url,
         "RATELIMIT_KEY_PREFIX": f"mantra-test-{uuid.uuid4().hex[:8]}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from mantra.domain import accounts, intake, queue
+from mantra.domain import accounts, intake, pins, queue
 from mantra.extensions import db
 from mantra.models import (
     Area,
@@ -30,7 +30,12 @@ def make_partners(police_rule: bool = False):
         ("centre-library", "Central Library centre", PartnerKind.CENTRE, False),
     ]:
         made[slug] = accounts.create_partner(
-            slug, name, kind, is_default_triage=default, is_police=slug == "tvp-oxford"
+            slug,
+            name,
+            kind,
+            is_default_triage=default,
+            is_police=slug == "tvp-oxford",
+            duty_email=f"duty@{slug}.example",
         )
     if police_rule:
         db.session.add(
@@ -41,6 +46,7 @@ def make_partners(police_rule: bool = False):
     area = Area(slug="cowley", name="Cowley", kind=AreaKind.NEIGHBOURHOOD)
     db.session.add(area)
     db.session.commit()
+    pins.pin([partner for partner, _key in made.values()])  # as `flask mantra pins add` does
     return made, area
 
 

@@ -49,5 +49,5 @@ def test_with_redis_down_the_report_is_stored_sealed_and_waits(app, caplog):
         sa.select(ReportKey).where(ReportKey.report_id == report.id, ReportKey.recipient == RecipientKind.INTAKE)
     )
     assert intake.open_with_receipt(code).report.id == report.id
-    assert "not queued for routing (ConnectionError)" in caplog.text
+    assert "stored but not queued (ConnectionError)" in caplog.text
     assert "NOREDIS" not in caplog.text and json.dumps(caplog.text).find("narrative") < 0

@@ -53,7 +53,8 @@ def test_sending_twice_shows_the_same_confirmation_and_makes_one_report(client, 
     assert second.status_code == 200 and code in second.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
     # The draft now holds the reference and code only (to show them again), no answer and no file.
-    assert opened_draft(client) == {"sent": {"reference": reference_of(first.text), "code": code, "may_contact": False}}
+    sent = {"reference": reference_of(first.text), "code": code, "may_contact": False, "news": False}
+    assert opened_draft(client) == {"sent": sent}
     assert not db.session.scalar(sa.select(DraftFile.id))
     # Coming back to the page later does not show the code again, only the reference.
     back = client.get("/report/check")

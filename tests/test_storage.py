@@ -119,7 +119,7 @@ def test_a_report_is_wrapped_to_intake_reporter_and_its_centre_only(any_app, key
     via_intake = vault.unwrap(
         wraps[(RecipientKind.INTAKE, None)],
         key_files["intake"],
-        intake.report_key_info(report.id, RecipientKind.INTAKE),
+        intake.intake_info(db.session.get(Report, report.id)),  # binds the routing facets
     )
     via_centre = vault.unwrap(
         wraps[(RecipientKind.PARTNER, centre.id)],

@@ -26,3 +26,8 @@ def write_private(path: Path, key: PrivateKey, purpose: str) -> None:
 def write_public(path: Path, key: PublicKey) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(key.text() + "\n")
+
+
+@lru_cache(maxsize=8)
+def read_private(path: str) -> PrivateKey:
+    return PrivateKey.from_file_text(Path(path).read_text())

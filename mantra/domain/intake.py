@@ -7,6 +7,7 @@ for routing, so a failure anywhere leaves nothing half-stored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from ..models import (
     ReportStrand,
     Strand,
 )
-from . import audit, keyring, rowids
+from . import audit, facets, keyring, rowids
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 # The report's sealed columns: what a person wrote is stored in one of these groups.
@@ -71,6 +72,10 @@ class Submission:
     centre_partner_id: int | None = None
     submitted_by_id: int | None = None
     content: dict[str, dict] = field(default_factory=dict)  # sealed, by group (SEALED_GROUPS)
+    # Where to send "there is news" e-mails, if the person asked for them, and in
+    # which language: sealed to the notify key, never to a partner.
+    news_email: str | None = None
+    language: str = "en"
     evidence: list[EvidenceFile] = field(default_factory=list)  # sealed
 
 
@@ -103,6 +108,24 @@ def report_key_info(report_id: int, recipient: RecipientKind, partner_id: int | 
     return vault.wrap_info("report-key", report_id, who)
 
 
+def facets_digest(report: Report) -> str:
+    """A hash of the facets that decide where a report goes (and its centre)."""
+    bound = {**facets.routing_facets(report), "centre": report.centre_partner_id}
+    canonical = json.dumps({k: sorted(v) if isinstance(v, list) else v for k, v in bound.items()}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def intake_info(report: Report) -> bytes:
+    """The intake wrap's HPKE info binds the routing facets as they were sent:
+    if a database writer changes one (consent to the police, say), the wrap no
+    longer opens and the worker refuses to route the report."""
+    return report_key_info(report.id, RecipientKind.INTAKE) + f"/facets-{facets_digest(report)}".encode()
+
+
+def notify_info(report_id: int) -> bytes:
+    return vault.wrap_info("news-address", report_id)
+
+
 def store_report(sub: Submission) -> tuple[Report, str]:
     """Add the sealed report and flush. Returns the report and its receipt
     code, which is shown once and never stored."""
@@ -132,21 +155,24 @@ def store_report(sub: Submission) -> tuple[Report, str]:
         setattr(report, f"sealed_{group}", sealed)
 
     recipients = [
-        (RecipientKind.INTAKE, None, keyring.intake_public()),
-        (RecipientKind.REPORTER, None, receipt.reporter_key.public),
+        (RecipientKind.INTAKE, None, keyring.intake_public(), intake_info(report)),
+        (RecipientKind.REPORTER, None, receipt.reporter_key.public, None),
     ]
     if sub.centre_partner_id is not None:
         centre = db.session.get(Partner, sub.centre_partner_id)
-        recipients.append((RecipientKind.PARTNER, centre.id, vault.PublicKey(centre.public_key)))
+        recipients.append((RecipientKind.PARTNER, centre.id, vault.PublicKey(centre.public_key), None))
     db.session.add_all(
         ReportKey(
             report_id=report.id,
             recipient=recipient,
             partner_id=partner_id,
-            wrap=vault.wrap(data_key, public, report_key_info(report.id, recipient, partner_id)),
+            wrap=vault.wrap(data_key, public, info or report_key_info(report.id, recipient, partner_id)),
         )
-        for recipient, partner_id, public in recipients
+        for recipient, partner_id, public, info in recipients
     )
+    if sub.news_email:
+        address = json.dumps({"email": sub.news_email, "language": sub.language}).encode()
+        report.notify_wrap = vault.wrap(address, keyring.notify_public(), notify_info(report.id))
     db.session.flush()  # the report, its facets and its wraps, in one go
     for evidence in sub.evidence:
         add_attachment(report, data_key, evidence)

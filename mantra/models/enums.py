@@ -104,6 +104,13 @@ class ReferralStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class NotificationKind(enum.StrEnum):
+    NEW_REFERRAL = "new_referral"  # to the partner: a report is waiting
+    ESCALATION = "escalation"  # to the duty lead and coordinators: not acknowledged in time
+    REPORTER_NEWS = "reporter_news"  # to a reporter who asked: there is news, sign in
+    ALERT = "alert"  # to the partnership's security contact: a report was held
+
+
 class MessageDirection(enum.StrEnum):
     FROM_REPORTER = "from_reporter"
     TO_REPORTER = "to_reporter"

@@ -20,6 +20,7 @@ from .enums import (
     IncidentKind,
     IncidentType,
     MessageDirection,
+    NotificationKind,
     PartnerKind,
     RecipientKind,
     ReferralStatus,
@@ -44,7 +45,8 @@ class Partner(db.Model):
     recovery_wrap: Mapped[bytes] = mapped_column(sa.LargeBinary)
     ack_sla_hours: Mapped[int] = mapped_column(default=24)
     urgent_ack_sla_hours: Mapped[int] = mapped_column(default=2)
-    duty_email: Mapped[str | None] = mapped_column(sa.String(254))
+    duty_email: Mapped[str | None] = mapped_column(sa.String(254))  # new referrals
+    duty_lead_email: Mapped[str | None] = mapped_column(sa.String(254))  # escalations (else duty_email)
     is_default_triage: Mapped[bool] = mapped_column(default=False)
     # Consent is a hard limit: a police partner never receives a report
     # without consent to share with the police.
@@ -121,6 +123,9 @@ class Report(db.Model):
     centre_partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
     routed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Set when the worker refused to route it (facets changed since submission,
+    # a partner key not pinned); the sweeper leaves it for an administrator.
+    held_reason: Mapped[str | None] = mapped_column(sa.String(32))
     # Follow-up: the receipt code's Argon2id output finds (token) and opens
     # (reporter key) the report; the code itself is never stored.
     lookup_token: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
@@ -130,6 +135,9 @@ class Report(db.Model):
     sealed_account: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # narrative, when, where, people
     sealed_contact: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # name, e-mail, phone, safe times
     sealed_monitoring: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # The address (and language) for "there is news" e-mails, sealed to the
+    # notify key: only the worker that sends them can open it; never a partner.
+    notify_wrap: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
     area: Mapped[Area | None] = relationship()
     strands: Mapped[list[ReportStrand]] = relationship(cascade="all, delete-orphan")
@@ -189,6 +197,30 @@ class Referral(db.Model):
     escalated_at: Mapped[datetime | None] = mapped_column(Timestamp)
     closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     outcome: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class Notification(db.Model):
+    """An e-mail to send, recorded before it is sent and marked when it was.
+
+    Content-free by construction: it names a kind and ids; the words are put
+    together when it is sent. `dedupe_key` makes creating one idempotent (a
+    re-run job adds nothing), and the sweeper re-queues any left unsent.
+    """
+
+    __table_args__ = (sa.Index("ix_notification_unsent", "sent_at", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind))
+    dedupe_key: Mapped[str] = mapped_column(sa.String(96), unique=True)
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("report.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referral.id"))
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
+    reason: Mapped[str | None] = mapped_column(sa.String(32))  # for alerts: why the report was held
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(64))  # an exception's class name, never its text
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    recipients: Mapped[int | None] = mapped_column()  # how many addresses it went to
 
 
 class Message(db.Model):

@@ -7,6 +7,7 @@ import logging
 import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..domain import facets, intake, queue
@@ -171,6 +172,8 @@ def _submission(answers: dict, with_files: bool = True) -> intake.Submission:
         submitted_by_id=user.id if user else None,
         content=sealed_content(answers),
         evidence=sessions.load_files() if with_files else [],
+        news_email=answers.get("email") if answers.get("news") == "yes" else None,
+        language=str(get_locale() or "en"),
     )
 
 
@@ -226,7 +229,12 @@ def _send(form):
         submission = _submission(claimed)
         report, code = intake.store_report(submission)
         report_id = report.id
-        sent = {"reference": report.reference, "code": code, "may_contact": claimed.get("may_contact") == "yes"}
+        sent = {
+            "reference": report.reference,
+            "code": code,
+            "may_contact": claimed.get("may_contact") == "yes",
+            "news": submission.news_email is not None,
+        }
         if submission.evidence:
             sessions.discard_files()
         sessions.save(DRAFT, {"sent": sent}, SENT_HELD)
@@ -247,6 +255,7 @@ def _confirmation(sent: dict):
         reference=sent["reference"],
         code=sent["code"],
         may_contact=sent["may_contact"],
+        news=sent.get("news", False),
         centre=centre_user(),
     )
 

@@ -244,6 +244,15 @@ class ContactForm(FlaskForm):
         254,
         hint=_l("We will only send a short message asking you to check your report; never what you wrote."),
     )
+    news = ChoiceField(
+        _l("Would you like an email when there is news about your report? (optional)"),
+        YES_NO,
+        None,
+        description=_l(
+            "The email only says that there is news and asks you to sign in with your receipt code. "
+            "It never says what your report is about. You can say yes even if we cannot contact you."
+        ),
+    )
     phone = text(_l("Phone number (optional)"), 30, hint=_l("For international numbers include the country code"))
     safe_times = text(
         _l("When is it safe to contact you? (optional)"),
@@ -275,6 +284,10 @@ class ContactForm(FlaskForm):
     def validate_may_contact(self, field):
         if field.data == "yes" and not (self.email.data or self.phone.data):
             raise ValidationError(_l("Enter an email address or phone number so we can contact you, or select no"))
+
+    def validate_news(self, field):
+        if field.data == "yes" and not self.email.data:
+            raise ValidationError(_l("Enter an email address for the news emails, or select no"))
 
     def validate_methods(self, field):
         if "email" in (field.data or []) and not self.email.data:

@@ -1,0 +1,181 @@
+"""E-mails (DESIGN section 6): content-free, recorded before they are sent.
+
+A notification row is added in the same transaction as what it tells of (a
+referral, an escalation, a held report); the worker sends it afterwards and
+marks it sent. Nothing a person wrote is ever in an e-mail: a reference, a
+partner, an urgency, a deadline and a link to sign in, and for a reporter
+only that there is news.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale, gettext
+from flask_mail import Message as MailMessage
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..crypto import vault
+from ..extensions import db, mail
+from ..models import (
+    Notification,
+    NotificationKind,
+    Partner,
+    Referral,
+    Report,
+    StaffRole,
+    StaffUser,
+    utcnow,
+)
+from . import deadlines, intake, keyring
+
+
+def add(kind: NotificationKind, dedupe_key: str, **ids) -> int | None:
+    """Record an e-mail to send, once per `dedupe_key`, in the caller's
+    transaction. Returns the new row's id, or None if it was recorded before."""
+    table = Notification.__table__
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    now = utcnow()
+    statement = (
+        insert(table)
+        .values(kind=kind.value, dedupe_key=dedupe_key, created_at=now, next_attempt_at=now, attempts=0, **ids)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    )
+    return db.session.execute(statement).scalar()
+
+
+@dataclass
+class Email:
+    to: list[str]
+    subject: str
+    body: str
+
+
+def _staff_emails(*where) -> list[str]:
+    return list(db.session.scalars(sa.select(StaffUser.email).where(StaffUser.active, *where).order_by(StaffUser.id)))
+
+
+def _when(moment) -> str:
+    return moment.astimezone(deadlines.LOCAL).strftime("%a %d %b %Y, %H:%M") if moment else "-"
+
+
+_NEVER_CONTENT = (
+    "This e-mail never contains what was reported. Sign in to read the report; "
+    "do not forward this e-mail or reply to it."
+)
+
+
+def _new_referral(n: Notification) -> Email:
+    referral = db.session.get(Referral, n.referral_id)
+    partner = db.session.get(Partner, referral.partner_id)
+    report = db.session.get(Report, referral.report_id)
+    urgency = "URGENT: the report says it is still happening" if referral.urgent else "normal"
+    to = [partner.duty_email] if partner.duty_email else []
+    to += _staff_emails(StaffUser.partner_id == partner.id, StaffUser.role == StaffRole.TRIAGE)
+    return Email(
+        to,
+        f"{'URGENT ' if referral.urgent else ''}New referral {report.reference} for {partner.name}",
+        f"A new referral is waiting for {partner.name} in MANTRA.\n\n"
+        f"Reference: {report.reference}\nUrgency: {urgency}\n"
+        f"Acknowledge by: {_when(referral.ack_due_at)} (UK time)\n\n"
+        f"Sign in to read it: {current_app.config['STAFF_URL']}/triage/sign-in\n\n{_NEVER_CONTENT}\n",
+    )
+
+
+def _escalation(n: Notification) -> Email:
+    referral = db.session.get(Referral, n.referral_id)
+    partner = db.session.get(Partner, referral.partner_id)
+    report = db.session.get(Report, referral.report_id)
+    lead = partner.duty_lead_email or partner.duty_email
+    to = ([lead] if lead else []) + _staff_emails(StaffUser.role == StaffRole.COORDINATOR)
+    return Email(
+        to,
+        f"Overdue: referral {report.reference} for {partner.name} not acknowledged in time",
+        f"The referral {report.reference} to {partner.name} was due to be acknowledged by "
+        f"{_when(referral.ack_due_at)} (UK time) and has not been.\n"
+        f"Urgency: {'urgent' if referral.urgent else 'normal'}\n\n"
+        f"You receive this as {partner.name}'s duty lead or as a partnership coordinator.\n"
+        f"Sign in: {current_app.config['STAFF_URL']}/triage/sign-in\n\n{_NEVER_CONTENT}\n",
+    )
+
+
+def _alert(n: Notification) -> Email:
+    return Email(
+        [current_app.config["ALERT_EMAIL"]],
+        f"MANTRA security alert: report {n.report_id} held ({n.reason})",
+        f"The worker refused to route report {n.report_id}: {HELD_REASONS.get(n.reason, n.reason)}\n\n"
+        "It is held, sealed, and goes nowhere until an administrator looks at it. "
+        "See `flask mantra queue` on a worker machine, and the audit trail.\n",
+    )
+
+
+def _reporter_news(n: Notification) -> Email | None:
+    report = db.session.get(Report, n.report_id)
+    if report.notify_wrap is None:  # erased since (the report closed, or on request)
+        return None
+    opened = vault.unwrap(report.notify_wrap, keyring.notify_private(), intake.notify_info(report.id))
+    address = json.loads(opened)
+    with force_locale(address.get("language") or "en"):
+        return Email(
+            [address["email"]],
+            gettext("There is news about your report %(reference)s", reference=report.reference),
+            gettext(
+                "There is news about the report you made (reference %(reference)s).\n\n"
+                "To see it, go to %(url)s and enter your receipt code.\n\n"
+                "We never put what your report is about in an e-mail. "
+                "If you did not expect this e-mail, you can ignore it.",
+                reference=report.reference,
+                url=current_app.config["PUBLIC_URL"] + "/follow-up",
+            )
+            + "\n",
+        )
+
+
+HELD_REASONS = {
+    "facets-changed": "its routing answers (consent, strands, area...) changed after it was sent, "
+    "so they no longer match what the person submitted.",
+    "no-partner": "no routing rule chose a partner and there is no active default triage partner.",
+    "key-not-pinned": "a partner it should go to has a public key that no administrator pinned "
+    "(`flask mantra pins`), so the worker will not wrap the report to it.",
+}
+_COMPOSE = {
+    NotificationKind.NEW_REFERRAL: _new_referral,
+    NotificationKind.ESCALATION: _escalation,
+    NotificationKind.ALERT: _alert,
+    NotificationKind.REPORTER_NEWS: _reporter_news,
+}
+
+
+def compose(n: Notification) -> Email | None:
+    """The e-mail for a notification, put together now from ids and facets.
+    None: there is no longer anyone to send it to (an erased address)."""
+    email = _COMPOSE[n.kind](n)
+    if email is not None and not email.to:  # never dropped silently: someone is told
+        email.to = [current_app.config["ALERT_EMAIL"]]
+        email.subject = f"No address for: {email.subject}"
+    return email
+
+
+def deliver(email: Email, notification_id: int) -> None:
+    """Send over SMTP, or without a mail server write an .eml file to the
+    outbox (the embedded default). SMTP errors are raised to the caller."""
+    message = MailMessage(subject=email.subject, recipients=email.to, body=email.body)
+    # One Message-ID per notification: a resend after a crash reads as the same e-mail.
+    message.msgId = f"<mantra-notification-{notification_id}@{socket.getfqdn()}>"
+    if current_app.config.get("MAIL_SERVER"):
+        mail.send(message)
+        return
+    outbox = Path(current_app.config["MAIL_OUTBOX"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=outbox, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(message.as_bytes())
+    os.replace(temporary, outbox / f"{utcnow():%Y%m%dT%H%M%S}-notification-{notification_id}.eml")

@@ -1,0 +1,92 @@
+"""The housekeeping tick, scheduled every TICK_SECONDS by the workers (RQ's
+own scheduler): the sweeper and the deadline watch. Each part is one
+transaction and idempotent, so two ticks at once do no harm."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..domain import audit, notices, queue
+from ..extensions import db
+from ..models import Notification, NotificationKind, Referral, ReferralStatus, Report, ReportStatus, utcnow
+
+log = logging.getLogger(__name__)
+_BATCH = 500
+
+
+def tick() -> str:
+    swept = sweep()
+    escalated = escalate_overdue()
+    return f"swept {swept}, escalated {escalated}"
+
+
+def sweep() -> int:
+    """Queue again whatever waits too long: reports still unrouted (Redis was
+    down when they were sent, a worker died mid-job) and e-mails unsent."""
+    before = utcnow() - timedelta(seconds=current_app.config["SWEEP_AFTER_SECONDS"])
+    reports = db.session.scalars(
+        sa.select(Report.id)
+        .where(Report.status == ReportStatus.RECEIVED, Report.held_reason.is_(None), Report.submitted_at < before)
+        .order_by(Report.id)
+        .limit(_BATCH)
+    ).all()
+    unsent = db.session.scalars(
+        sa.select(Notification.id)
+        .where(Notification.sent_at.is_(None), Notification.next_attempt_at < before)
+        .order_by(Notification.id)
+        .limit(_BATCH)
+    ).all()
+    db.session.rollback()
+    for report_id in reports:
+        queue.enqueue_routing(report_id)
+    for notification_id in unsent:
+        queue.enqueue_notification(notification_id)
+    if reports or unsent:
+        log.warning("sweeper queued again %s report(s) and %s e-mail(s)", len(reports), len(unsent))
+    return len(reports) + len(unsent)
+
+
+def escalate_overdue() -> int:
+    """Referrals not acknowledged by their deadline go to the partner's duty
+    lead and the coordinators, once: `escalated_at` is set in the same
+    transaction, under a row lock, and the e-mail's key is the referral's."""
+    overdue = db.session.scalars(
+        sa.select(Referral)
+        .where(
+            Referral.status == ReferralStatus.NEW,
+            Referral.acknowledged_at.is_(None),
+            Referral.escalated_at.is_(None),
+            Referral.ack_due_at < utcnow(),
+        )
+        .order_by(Referral.ack_due_at)
+        .limit(_BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    to_send = []
+    for referral in overdue:
+        referral.escalated_at = utcnow()
+        audit.record(
+            "referral.escalated",
+            report_id=referral.report_id,
+            partner_id=referral.partner_id,
+            referral_id=referral.id,
+            due=referral.ack_due_at.isoformat(),
+        )
+        to_send.append(
+            notices.add(
+                NotificationKind.ESCALATION,
+                f"escalation/{referral.id}",
+                referral_id=referral.id,
+                report_id=referral.report_id,
+                partner_id=referral.partner_id,
+            )
+        )
+    db.session.commit()
+    for notification_id in to_send:
+        if notification_id is not None:
+            queue.enqueue_notification(notification_id)
+    return len(overdue)

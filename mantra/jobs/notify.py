@@ -1,0 +1,56 @@
+"""Send one recorded e-mail, once, retrying with backoff until it goes.
+
+The row is locked while it is sent (another run of the same job skips it)
+and marked sent in the same transaction. A worker killed after the mail
+server accepted the e-mail but before the commit leaves it unsent, so it is
+sent again: at most one duplicate per crash, with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..domain import notices, queue
+from ..extensions import db
+from ..models import Notification, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def send_notification(notification_id: int) -> str:
+    row = db.session.scalar(
+        sa.select(Notification).where(Notification.id == notification_id).with_for_update(skip_locked=True)
+    )
+    if row is None or row.sent_at is not None:
+        db.session.rollback()
+        return "nothing to do"  # sent already, or being sent by another worker right now
+    email = notices.compose(row)
+    row.attempts += 1
+    if email is not None:
+        try:
+            notices.deliver(email, row.id)
+        except (smtplib.SMTPException, OSError) as exc:
+            return _later(row, type(exc).__name__)
+    row.sent_at = utcnow()
+    row.recipients = len(email.to) if email else 0
+    row.last_error = None
+    db.session.commit()
+    return "sent"
+
+
+def _later(row: Notification, error: str) -> str:
+    waits = current_app.config["MAIL_RETRY_SECONDS"]
+    wait = waits[min(row.attempts, len(waits)) - 1]
+    row.last_error = error
+    row.next_attempt_at = utcnow() + timedelta(seconds=wait)
+    attempts, row_id = row.attempts, row.id
+    db.session.commit()
+    level = logging.ERROR if attempts >= len(waits) else logging.WARNING
+    log.log(level, "notification %s not sent (attempt %s, %s); trying again in %ss", row_id, attempts, error, wait)
+    queue.enqueue_notification(row_id, delay=wait, attempt=attempts)
+    return f"not sent: {error}"
