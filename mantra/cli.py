@@ -211,9 +211,11 @@ def worker_command(burst, name):
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = current_app._get_current_object()
-    for setting in ("INTAKE_PRIVATE_KEY_FILE", "NOTIFY_PRIVATE_KEY_FILE", "PINNED_KEYS_FILE"):
+    for setting in ("INTAKE_PRIVATE_KEY_FILE", "NOTIFY_PRIVATE_KEY_FILE"):
         if not Path(app.config[setting]).is_file():
             sys.exit(f"This worker cannot start: {setting} ({app.config[setting]}) is not there.")
+    if not pins.read():
+        click.secho("No partner key is pinned yet: reports will be held until `flask mantra pins add`.", fg="yellow")
     worker = Worker(queue.QUEUES, connection=Redis.from_url(app.config["REDIS_URL"]), app=app, name=name)
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
@@ -378,7 +380,8 @@ def rules_preview_command(when, centre_slug):
         elif isinstance(value, list):
             raise click.BadParameter(f"a report has one {name}", param_hint="--when")
         else:
-            setattr(report, name, value)
+            enum = {"incident_type": IncidentType, "channel": Channel, "reporter_role": ReporterRole}.get(name)
+            setattr(report, name, enum(value) if enum else value)
     for partner in facets.who_will_see(report):
         click.echo(partner.name)
     db.session.rollback()
