@@ -123,21 +123,30 @@ def send_at_rate(port: int, drafts: list, rate: float) -> list[tuple[str, float,
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def first_emails(mail, references: set[str], seconds: float) -> dict[str, float]:
+def routed(engine, references: set[str]) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT count(*) FROM report WHERE reference = ANY(:refs) AND status <> 'received'"),
+            {"refs": list(references)},
+        ).scalar()
+
+
+def first_emails(mail, engine, references: set[str], seconds: float) -> dict[str, float]:
     """Reference -> when its first new-referral e-mail arrived; waits until every
-    reference has one, or `seconds` pass without a new one."""
-    first, seen, quiet_since = {}, 0, time.time()
+    reference has one, or `seconds` pass with no e-mail and no report routed."""
+    first, seen, progress, still_since = {}, 0, None, time.time()
     while True:
         messages = mail.messages[:]
         for _rcpts, message, arrived in messages[seen:]:
             found = SUBJECT.search(message["Subject"] or "")
             if found and found.group(1) in references:
                 first[found.group(1)] = min(arrived, first.get(found.group(1), math.inf))
-        if len(messages) > seen:
-            seen, quiet_since = len(messages), time.time()
-        if references <= first.keys() or time.time() - quiet_since > seconds:
+        seen, now = len(messages), (len(messages), routed(engine, references))
+        if now != progress:
+            progress, still_since = now, time.time()
+        if references <= first.keys() or time.time() - still_since > seconds:
             return first
-        time.sleep(0.2)
+        time.sleep(0.5)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -158,41 +167,41 @@ def stages(engine, redis: Redis, sends: list[tuple[str, float, float]]) -> list[
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
-                "SELECT r.reference, r.id, r.status, n.id FROM report r LEFT JOIN notification n ON n.id = "
+                "SELECT r.reference, r.id, n.id FROM report r LEFT JOIN notification n ON n.id = "
                 "(SELECT min(id) FROM notification WHERE report_id = r.id AND kind = 'new_referral') "
                 "WHERE r.reference = ANY(:refs)"
             ),
             {"refs": [ref for ref, _, _ in sends]},
         ).all()
-    ids = {ref: (report_id, status, notification_id) for ref, report_id, status, notification_id in rows}
+    ids = {ref: (report_id, notification_id) for ref, report_id, notification_id in rows}
 
     def jobs(names):
         found = Job.fetch_many(names, connection=redis, serializer=JSONSerializer)
         return {name: job for name, job in zip(names, found, strict=True) if job and job.ended_at}
 
     route = jobs([f"route-report-{ids[ref][0]}" for ref, _, _ in sends])
-    notify = jobs([f"notify-{ids[ref][2]}" for ref, _, _ in sends if ids[ref][2]])
+    notify = jobs([f"notify-{ids[ref][1]}" for ref, _, _ in sends if ids[ref][1]])
     out = {
         k: []
         for k in (
             "POST (Argon2id, store, queue)",
-            "route job queued -> started (fork)",
+            "route job queued -> started (queue, fork)",
             "route job runs",
-            "route done -> notify job started (fork)",
+            "route done -> notify job started (queue, fork)",
             "notify job runs (compose, SMTP, commit)",
         )
     }
     names = list(out)
     for ref, sent, answered in sends:
-        r, n = route.get(f"route-report-{ids[ref][0]}"), notify.get(f"notify-{ids[ref][2]}")
+        r, n = route.get(f"route-report-{ids[ref][0]}"), notify.get(f"notify-{ids[ref][1]}")
         out[names[0]].append(answered - sent)
-        if r and n:
+        if r:
             out[names[1]].append((r.started_at - r.enqueued_at).total_seconds())
             out[names[2]].append((r.ended_at - r.started_at).total_seconds())
+        if r and n:
             out[names[3]].append((n.started_at - r.ended_at).total_seconds())
             out[names[4]].append((n.ended_at - n.started_at).total_seconds())
-    routed = sum(1 for report_id, status, _ in ids.values() if status != "received")
-    return routed, [(name, values) for name, values in out.items() if values]
+    return [(name, values) for name, values in out.items() if values]
 
 
 def run(args, stack: contextlib.ExitStack, tmp: Path) -> None:
@@ -218,13 +227,16 @@ def run(args, stack: contextlib.ExitStack, tmp: Path) -> None:
     drafts = parallel(new_draft, [(port,)] * (warm + measured), label="drafts")
     log(f"warm-up: {warm} reports in {WARM_UP} s")
     warm_sends = send_at_rate(port, drafts[:warm], args.rate)
-    first_emails(mail, {ref for ref, _, _ in warm_sends}, 30)
+    first_emails(mail, engine, {ref for ref, _, _ in warm_sends}, 30)
     log(f"measuring: {measured} reports at {args.rate:g}/s")
-    sends = send_at_rate(port, drafts[warm:], args.rate)
+    with ThreadPoolExecutor(1) as one:
+        idle_while_sending = one.submit(cpu_idle, args.duration)
+        sends = send_at_rate(port, drafts[warm:], args.rate)
     log("waiting for the e-mails")
-    first = first_emails(mail, {ref for ref, _, _ in sends}, 30)
+    references = {ref for ref, _, _ in sends}
+    first = first_emails(mail, engine, references, 30)
     latency = [first.get(ref, math.inf) - sent for ref, sent, _ in sends]
-    routed, parts = stages(engine, redis, sends)
+    parts = stages(engine, redis, sends)
     for logfile in sorted(tmp.glob("*.log")):
         errors = [ln for ln in logfile.read_text().splitlines() if re.search(r"ERROR|CRITICAL|Traceback", ln)]
         if errors:
@@ -235,15 +247,21 @@ def run(args, stack: contextlib.ExitStack, tmp: Path) -> None:
         f"\n'Send report' POST -> partner e-mail at the SMTP server: {args.rate:g}/s for {args.duration:g} s "
         f"(after a {WARM_UP} s warm-up); {args.workers} MANTRA workers, gunicorn {args.web_workers} sync workers"
     )
-    print(f"nproc {len(os.sched_getaffinity(0))}; CPU idle just before the bench: {idle:.0%}")
-    print(f"sent {len(sends)}, routed {routed}, e-mailed {len(first)}")
+    print(
+        f"nproc {len(os.sched_getaffinity(0))}; CPU idle just before the bench {idle:.0%}, "
+        f"while sending {idle_while_sending.result():.0%}"
+    )
+    print(f"sent {len(sends)}, routed {routed(engine, references)}, e-mailed {len(first)}", end="")
+    if first:
+        print(f"; the last e-mail came {max(first.values()) - sends[-1][1]:.1f} s after the last send", end="")
+    print()
     print(
         f"latency p50 / p95 / max ms: {ms(latency)}   (target p95 <= {TARGET_P95_MS}: "
         f"{'met' if p95 <= TARGET_P95_MS else 'MISSED'})"
     )
     print("\nwhere the time goes (ms, p50 / p95 / max):")
     for name, values in parts:
-        print(f"  {name:44} {ms(values)}")
+        print(f"  {name:48} {ms(values)}")
     print("\ncommands:\n  " + "\n  ".join(commands))
 
 

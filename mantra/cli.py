@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import secrets
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -205,7 +207,7 @@ def worker_command(burst, name):
 
     Start it with MANTRA_PROCESS=worker: it reads the intake and notify
     private keys and the pinned partner keys, which the web tier never has."""
-    from redis import Redis
+    from redis import Redis, RedisError
 
     from .worker import Worker
 
@@ -216,8 +218,21 @@ def worker_command(burst, name):
             sys.exit(f"This worker cannot start: {setting} ({app.config[setting]}) is not there.")
     if not pins.read():
         click.secho("No partner key is pinned yet: reports will be held until `flask mantra pins add`.", fg="yellow")
-    worker = Worker(queue.QUEUES, connection=Redis.from_url(app.config["REDIS_URL"]), app=app, name=name)
-    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    while True:
+        for wait in itertools.chain([0, 1, 2, 4, 8, 15], itertools.repeat(30)):  # Redis may start after us
+            time.sleep(wait)
+            try:
+                connection.ping()
+                break
+            except RedisError as exc:
+                click.secho(f"Waiting for Redis ({type(exc).__name__}); reports wait in the database.", fg="yellow")
+        worker = Worker(queue.QUEUES, connection=connection, app=app, name=name)
+        worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        if burst or worker._stop_requested:
+            return
+        # RQ's loop gives up when Redis goes away in the middle of a job: start again.
+        click.secho("The worker stopped after an error; starting it again.", fg="yellow")
 
 
 # --- pinned partner keys ------------------------------------------------------

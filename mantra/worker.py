@@ -63,6 +63,12 @@ class Worker(rq.Worker):
     def heartbeat(self, timeout=None, pipeline=None):
         super().heartbeat(timeout, pipeline)
         if pipeline is None and not self.is_horse:
+            # RQ's scheduler process stops when Redis goes away; start it again
+            # now (RQ itself waits for its ten-minute maintenance), then make
+            # sure the next housekeeping tick is scheduled.
+            scheduler = getattr(self, "scheduler", None)
+            if scheduler is not None and (not scheduler._process or not scheduler._process.is_alive()):
+                scheduler.acquire_locks(auto_start=True)
             q.schedule_tick(self.connection, self.tick_every)
 
     def execute_job(self, job, queue):

@@ -34,7 +34,9 @@ WORDS_NEVER_IN_MAIL = ("narrative", "offender", "place ", "race", "religion", "e
 def _partners_with_support_rule():
     partners, area = make_partners(police_rule=True)
     support = partners["victim-support"][0]
-    db.session.add(RoutingRule(name="support", priority=5, conditions={"consent_partners": True}, partner_id=support.id))
+    db.session.add(
+        RoutingRule(name="support", priority=5, conditions={"consent_partners": True}, partner_id=support.id)
+    )
     db.session.commit()
     return partners, area
 
@@ -138,7 +140,9 @@ def test_a_partner_key_swapped_in_the_database_is_never_wrapped_to(app, tmp_path
     partners, area = _partners_with_support_rule()
     police = partners["tvp-oxford"][0]
     intruder = vault.PrivateKey.generate()
-    db.session.execute(sa.update(type(police)).where(type(police).id == police.id).values(public_key=intruder.public.raw))
+    db.session.execute(
+        sa.update(type(police)).where(type(police).id == police.id).values(public_key=intruder.public.raw)
+    )
     db.session.commit()
     report, _ = stored(marked_submission("SWAPPED", area.id))
     with worker(app, tmp_path):

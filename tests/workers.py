@@ -60,11 +60,13 @@ class WorkerProcess:
         return self.log.read_text(errors="replace")
 
     def kill(self) -> None:
-        """SIGKILL the worker and its work horse at once, as a power cut would."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        """SIGKILL the worker and its work horses at once, as a power cut would
+        (RQ puts each work horse in a process group of its own)."""
+        for pid in [self.process.pid, *_children(self.process.pid)]:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
@@ -74,6 +76,13 @@ class WorkerProcess:
                 self.process.wait(timeout=15)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 self.kill()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(c) for c in task.read_text().split()]
+    return found
 
 
 @contextmanager
@@ -126,3 +135,35 @@ def smtp_server():
         yield handler
     finally:
         controller.stop()
+
+
+class RedisServer:
+    """A redis-server of the test's own on a fixed free port, stopped and started
+    again at will (never the machine's shared one). Started empty each time."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        from redis import Redis
+
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: _pings(Redis.from_url(self.url, socket_connect_timeout=0.2)), 10, "redis-server to start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def _pings(client) -> bool:
+    try:
+        return client.ping()
+    except Exception:
+        return False
