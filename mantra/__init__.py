@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from .extensions import csrf, db, limiter, mail, migrate
+from .extensions import db, limiter, mail, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -46,7 +46,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     WTFormsHelpers(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
-    csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
 

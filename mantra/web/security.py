@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..domain.limits import MAX_FILE_BYTES, megabytes
@@ -95,7 +95,11 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
+csrf = CSRFProtect()  # every form; the web tier's alone, so workers never load Flask-WTF
+
+
 def init_app(app: Flask) -> None:
+    csrf.init_app(app)
     @app.after_request
     def _headers(response):
         for name, value in HEADERS.items():
