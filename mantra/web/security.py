@@ -100,6 +100,7 @@ csrf = CSRFProtect()  # every form; the web tier's alone, so workers never load 
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+
     @app.after_request
     def _headers(response):
         for name, value in HEADERS.items():
