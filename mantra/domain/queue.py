@@ -7,7 +7,7 @@ JOBS, checked before anything runs (mantra/worker.py).
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from flask import current_app
@@ -96,13 +96,13 @@ def enqueue_notification(notification_id: int, delay: float = 0, attempt: int = 
 
 
 def schedule_tick(conn: Redis, every: int) -> bool:
-    """Schedule the housekeeping tick for the next slot of `every` seconds, once
-    however many workers ask (a Redis SET NX claims the slot), with RQ's own
-    scheduler (`--with-scheduler`). Every worker asks on each turn of its loop,
-    so ticks carry on whichever workers are alive, and after Redis comes back."""
-    slot = int(time.time() // every) + 1
+    """Queue the housekeeping tick once per slot of `every` seconds, however
+    many workers ask (a Redis SET NX claims the slot). Every worker asks on
+    each turn of its loop, so ticks carry on whichever workers are alive, and
+    again as soon as Redis comes back. (Not `enqueue_at`: RQ's scheduler lock
+    outlives a killed worker by a minute; nor `rq cron`, which enqueues pickle.)"""
+    slot = int(time.time() // every)
     if not conn.set(f"mantra:tick:{slot}", 1, nx=True, ex=every * 4):
         return False
-    at = datetime.fromtimestamp(slot * every, UTC)
-    queue(HOUSEKEEPING_QUEUE, conn).enqueue_at(at, TICK_JOB, job_id=f"tick-{slot}", result_ttl=every * 4)
+    queue(HOUSEKEEPING_QUEUE, conn).enqueue(TICK_JOB, job_id=f"tick-{slot}", result_ttl=every * 4, ttl=every * 4)
     return True
