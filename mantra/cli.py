@@ -229,7 +229,7 @@ def worker_command(burst, name):
                 click.secho(f"Waiting for Redis ({type(exc).__name__}); reports wait in the database.", fg="yellow")
         worker = Worker(queue.QUEUES, connection=connection, app=app, name=name)
         worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
-        if burst or worker._stop_requested:
+        if burst or worker._shutdown_requested_date is not None:  # stopped on request (SIGTERM, Ctrl+C)
             return
         # RQ's loop gives up when Redis goes away in the middle of a job: start again.
         click.secho("The worker stopped after an error; starting it again.", fg="yellow")

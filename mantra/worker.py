@@ -7,17 +7,29 @@ work horse is forked) each job is checked against the allow-list in
 with record ids as its only arguments, JSON (never pickle), no callbacks.
 Anything else is logged (its id and queue, never its arguments) and deleted.
 
+Jobs run in the worker process itself (RQ's SimpleWorker), one app context
+and one transaction each: no fork per job, so imports, the bank-holiday
+table, compiled SQL and pooled database connections are kept from one job
+to the next (a fork per job cost about 200 ms of a 230 ms route job; see
+docs/performance.md). The allow-list check, not a fork, is what keeps a
+hostile job from running. Queues are served round robin, so a backlog of
+routing never holds back the partners' e-mails or the housekeeping tick.
+
 `rq worker -w mantra.worker.Worker routing notify housekeeping` runs the same class.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+from datetime import date
 
 import rq
 from flask import Flask
 from rq.serializers import JSONSerializer
+from rq.worker import DequeueStrategy
 
+from .domain import deadlines
 from .domain import queue as q
 from .extensions import db
 
@@ -44,7 +56,7 @@ def refusal(job: rq.job.Job, queue: rq.Queue) -> str | None:
     return None
 
 
-class Worker(rq.Worker):
+class Worker(rq.SimpleWorker):
     def __init__(self, queues=q.QUEUES, *args, app: Flask | None = None, **kwargs):
         if app is None:
             from . import create_app
@@ -55,6 +67,14 @@ class Worker(rq.Worker):
         kwargs["serializer"] = JSONSerializer  # whatever the command line says
         kwargs["log_job_description"] = False  # a description repeats the arguments
         super().__init__(queues, *args, **kwargs)
+        for name in q.JOBS:  # load once what every job needs, not in the first job
+            importlib.import_module(name.rsplit(".", 1)[0])
+        this_year = date.today().year
+        for year in (this_year, this_year + 1):  # the bank-holiday tables, built once
+            deadlines.is_working_day(date(year, 1, 1))
+
+    def work(self, *args, dequeue_strategy=DequeueStrategy.ROUND_ROBIN, **kwargs):
+        return super().work(*args, dequeue_strategy=dequeue_strategy, **kwargs)
 
     @property
     def dequeue_timeout(self) -> int:
@@ -62,7 +82,7 @@ class Worker(rq.Worker):
 
     def heartbeat(self, timeout=None, pipeline=None):
         super().heartbeat(timeout, pipeline)
-        if pipeline is None and not self.is_horse:
+        if pipeline is None and self._shutdown_requested_date is None:
             # RQ's scheduler process stops when Redis goes away; start it again
             # now (RQ itself waits for its ten-minute maintenance), then make
             # sure the next housekeeping tick is scheduled.
@@ -82,9 +102,8 @@ class Worker(rq.Worker):
             pipe.execute()
 
     def perform_job(self, job, queue, execution):
-        """In the work horse: one app context and one transaction per job."""
+        """One app context and one transaction per job."""
         with self.app.app_context():
-            db.engine.dispose(close=False)  # connections opened before the fork are the parent's
             try:
                 return super().perform_job(job, queue, execution)
             finally:
