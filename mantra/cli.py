@@ -247,8 +247,8 @@ def pins_list_command():
     pinned = pins.read()
     for partner in db.session.scalars(sa.select(Partner).order_by(Partner.slug)):
         fp = pins.fingerprint(partner.public_key)
-        state = "pinned" if pinned.get(partner.id) == fp else ("CHANGED" if partner.id in pinned else "not pinned")
-        click.echo(f"{partner.slug:24} {state:11} {fp}")
+        state = "pinned" if pins.is_pinned(partner, pinned) else ("CHANGED" if partner.id in pinned else "not pinned")
+        click.echo(f"{partner.slug:24} {state:11} {fp}{'  police' if partner.is_police else ''}")
 
 
 @pins_cli.command("add")
@@ -259,7 +259,8 @@ def pins_add_command(slugs, yes):
     with each partner (read them aloud, compare with `pins list` where the key was made)."""
     partners = [_partner(slug) for slug in slugs]
     for partner in partners:
-        click.echo(f"{partner.slug:24} {pins.fingerprint(partner.public_key)}")
+        police = "  (the police: reports reach it only with consent to share with the police)"
+        click.echo(f"{partner.slug:24} {pins.fingerprint(partner.public_key)}{police if partner.is_police else ''}")
     if not yes:
         click.confirm("Pin these keys?", abort=True)
     pins.pin(partners)

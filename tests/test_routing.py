@@ -196,3 +196,19 @@ def test_a_report_still_happening_gets_the_urgent_deadline(app, redis_conn):
         partner = db.session.get(Partner, referral.partner_id)
         hours = (referral.ack_due_at - db.session.get(Report, report.id).submitted_at).total_seconds() / 3600
         assert referral.urgent and hours == pytest.approx(partner.urgent_ack_sla_hours, abs=0.01)
+
+
+def test_a_police_partner_unmarked_in_the_database_gets_nothing(app, tmp_path, redis_conn):
+    """Consent is a hard limit: a database writer makes the police look like any partner."""
+    from mantra.jobs.route import route_report
+
+    partners, area = _partners_with_support_rule()
+    police = partners["tvp-oxford"][0]
+    db.session.add(RoutingRule(name="all", priority=1, conditions={"consent_partners": True}, partner_id=police.id))
+    db.session.execute(sa.update(Partner).where(Partner.id == police.id).values(is_police=False))
+    db.session.commit()
+    sub = marked_submission("NOPOLICE", area.id)
+    sub.consent_police = False
+    report, _ = stored(sub)
+    assert route_report(report.id) == "held: key-not-pinned"
+    assert not db.session.scalars(sa.select(ReportKey).where(ReportKey.partner_id == police.id)).all()

@@ -52,6 +52,14 @@ def add(kind: NotificationKind, dedupe_key: str, **ids) -> int | None:
     return db.session.execute(statement).scalar()
 
 
+def reporter_news(report: Report, event: str) -> int | None:
+    """Record a "there is news" e-mail for a reporter who asked for them, once
+    per event (routed, acknowledged, a partner's message #id, closed...)."""
+    if report.notify_wrap is None:
+        return None
+    return add(NotificationKind.REPORTER_NEWS, f"news/{report.id}/{event}", report_id=report.id)
+
+
 @dataclass
 class Email:
     to: list[str]

@@ -69,8 +69,7 @@ def route_report(report_id: int) -> str:
     db.session.delete(wrap)  # from now on the intake key opens nothing of this report
     report.status = ReportStatus.ROUTED
     report.routed_at = now
-    if report.notify_wrap is not None:
-        to_send.append(notices.add(NotificationKind.REPORTER_NEWS, f"news/{report.id}/routed", report_id=report.id))
+    to_send.append(notices.reporter_news(report, "routed"))
     audit.record("report.routed", report_id=report.id, partners=[p.id for p in partners], urgent=urgent)
     db.session.commit()
     for notification_id in to_send:
