@@ -23,10 +23,7 @@ import math
 import os
 import re
 import shlex
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,7 +36,6 @@ from rq.serializers import JSONSerializer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from http_bench import (  # noqa: E402
-    BIN,
     REFERENCE,
     ROOT,
     BenchError,
@@ -48,13 +44,15 @@ from http_bench import (  # noqa: E402
     gunicorn_cmd,
     http_ok,
     log,
+    mantra_instance,
     new_draft,
     parallel,
+    run_bench,
     start,
     wait_until,
 )
 
-from tests.conftest import free_port, private_redis, temporary_pg_database  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 from tests.workers import smtp_server  # noqa: E402
 
 SUBJECT = re.compile(r"New referral (HC-[A-Z0-9-]+) for ")
@@ -66,32 +64,10 @@ def setup(stack: contextlib.ExitStack, tmp: Path, args, mail_port: int) -> tuple
     """A throw-away database, a redis-server and MANTRA set up in its own
     instance folder (keys, migrations, demo partners pinned): the environment
     gunicorn and the workers share, so they see the same keys and pins."""
-    db_url = stack.enter_context(temporary_pg_database(args.postgres))
-    engine = sa.create_engine(db_url)
-    stack.callback(engine.dispose)
-    redis_url = stack.enter_context(private_redis())
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MANTRA_", "MAIL_", "GUNICORN_"))
-        and k not in ("DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI", "SECRET_KEY", "FLASK_APP")
-    }
-    env.update(
-        PYTHONPATH=str(ROOT),
-        DATABASE_URL=db_url,
-        REDIS_URL=redis_url,
-        MANTRA_INSTANCE_PATH=str(tmp / "instance"),
-        MANTRA_RATE_LIMIT_FACTOR="100000",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=str(mail_port),
+    env, engine = mantra_instance(
+        stack, tmp, args.postgres, PYTHONPATH=str(ROOT), MAIL_SERVER="127.0.0.1", MAIL_PORT=str(mail_port)
     )
-    log("setting up MANTRA (keys, migrations, demo partners, their keys pinned)")
-    for step in (["mantra", "init"], ["db", "upgrade"], ["mantra", "seed-demo"]):
-        done = subprocess.run(
-            [str(BIN / "flask"), "--app", "mantra", *step], cwd=ROOT, env=env, capture_output=True, text=True
-        )
-        if done.returncode:
-            raise BenchError(f"flask {' '.join(step)}:\n{done.stdout}{done.stderr}")
+    redis_url = env["REDIS_URL"]
     redis = Redis.from_url(redis_url)
     stack.callback(redis.close)
     return env, engine, redis
@@ -277,15 +253,7 @@ def main() -> None:
         help="PostgreSQL server URL; the bench makes and drops its own database there",
     )
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on Ctrl+C
-    with contextlib.ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mantra-bench-")))
-        try:
-            run(args, stack, tmp)
-        except BenchError as exc:
-            sys.exit(f"bench failed: {exc}")
-        except KeyboardInterrupt:
-            sys.exit("interrupted: stopping everything the bench started")
+    run_bench(run, args)
 
 
 if __name__ == "__main__":

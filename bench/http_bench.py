@@ -384,6 +384,11 @@ def main() -> None:
         sys.exit("wrk is needed: apt-get install wrk")
     if not (BIN / "gunicorn").exists():
         sys.exit(f"no gunicorn beside {sys.executable}: run with the project's .venv/bin/python")
+    run_bench(run, args)
+
+
+def run_bench(run, args) -> None:
+    """run(args, stack, tmp), cleaning up everything it started however it ends."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on Ctrl+C
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mantra-bench-")))
@@ -395,15 +400,13 @@ def main() -> None:
             sys.exit("interrupted: stopping everything the bench started")
 
 
-def services(stack: contextlib.ExitStack, tmp: Path, postgres: str, workers: int, commands: list[str]):
-    """A throw-away database, a redis-server, MANTRA set up in its own instance
-    folder, and both apps under gunicorn: (engine, MANTRA's port, bare port)."""
+def mantra_instance(stack: contextlib.ExitStack, tmp: Path, postgres: str, **extra) -> tuple[dict, sa.Engine]:
+    """A throw-away database, a redis-server and MANTRA set up in its own
+    instance folder (keys, migrations, demo data with partner keys pinned):
+    the environment for gunicorn and workers, and an engine on the database."""
     db_url = stack.enter_context(temporary_pg_database(postgres))
     engine = sa.create_engine(db_url)
     stack.callback(engine.dispose)
-
-    redis_url = stack.enter_context(private_redis())
-
     env = {
         k: v
         for k, v in os.environ.items()
@@ -411,11 +414,11 @@ def services(stack: contextlib.ExitStack, tmp: Path, postgres: str, workers: int
         and k not in ("DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI", "SECRET_KEY", "FLASK_APP")
     }
     env.update(
-        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
         DATABASE_URL=db_url,
-        REDIS_URL=redis_url,
+        REDIS_URL=stack.enter_context(private_redis()),
         MANTRA_INSTANCE_PATH=str(tmp / "instance"),
         MANTRA_RATE_LIMIT_FACTOR="100000",
+        **extra,
     )
     log("setting up MANTRA (keys, migrations, demo data)")
     for step in (["mantra", "init"], ["db", "upgrade"], ["mantra", "seed-demo"]):
@@ -424,6 +427,13 @@ def services(stack: contextlib.ExitStack, tmp: Path, postgres: str, workers: int
         )
         if done.returncode:
             raise BenchError(f"flask {' '.join(step)}:\n{done.stdout}{done.stderr}")
+    return env, engine
+
+
+def services(stack: contextlib.ExitStack, tmp: Path, postgres: str, workers: int, commands: list[str]):
+    """A throw-away database, a redis-server, MANTRA set up in its own instance
+    folder, and both apps under gunicorn: (engine, MANTRA's port, bare port)."""
+    env, engine = mantra_instance(stack, tmp, postgres, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'bench'}")
     subprocess.run([sys.executable, "-c", "import bare_app; bare_app.create_table()"], cwd=ROOT, env=env, check=True)
 
     ports = {}

@@ -20,9 +20,10 @@ from mantra.models import (
 )
 
 
-def make_partners(police_rule: bool = False):
+def make_partners(police_rule: bool = False, support_rule: bool = False):
     """A default triage partner, the police, and a reporting centre, with their keys;
-    with `police_rule`, the rule sending reports with police consent to the police."""
+    with `police_rule`, the rule sending reports with police consent to the police;
+    with `support_rule`, the rule sending reports with consent to share to victim support."""
     made = {}
     for slug, name, kind, default in [
         ("victim-support", "Victim Support", PartnerKind.AGENCY, True),
@@ -42,6 +43,11 @@ def make_partners(police_rule: bool = False):
             RoutingRule(
                 name="police", priority=1, conditions={"consent_police": True}, partner_id=made["tvp-oxford"][0].id
             )
+        )
+    if support_rule:
+        support_id = made["victim-support"][0].id
+        db.session.add(
+            RoutingRule(name="support", priority=5, conditions={"consent_partners": True}, partner_id=support_id)
         )
     area = Area(slug="cowley", name="Cowley", kind=AreaKind.NEIGHBOURHOOD)
     db.session.add(area)

@@ -31,16 +31,6 @@ from .workers import smtp_server, wait_for, worker
 WORDS_NEVER_IN_MAIL = ("narrative", "offender", "place ", "race", "religion", "ethnicity", "threat", "verbal")
 
 
-def _partners_with_support_rule():
-    partners, area = make_partners(police_rule=True)
-    support = partners["victim-support"][0]
-    db.session.add(
-        RoutingRule(name="support", priority=5, conditions={"consent_partners": True}, partner_id=support.id)
-    )
-    db.session.commit()
-    return partners, area
-
-
 def _routed(report_id):
     def check():
         db.session.expire_all()
@@ -64,7 +54,7 @@ def _outbox(app) -> list:
 
 
 def test_a_worker_routes_a_report_to_its_partners_and_emails_them_without_content(app, tmp_path, redis_conn):
-    partners, area = _partners_with_support_rule()
+    partners, area = make_partners(police_rule=True, support_rule=True)
     police, police_key = partners["tvp-oxford"]
     support, support_key = partners["victim-support"]
     with smtp_server() as mail:
@@ -103,7 +93,7 @@ def test_a_worker_routes_a_report_to_its_partners_and_emails_them_without_conten
 
 
 def test_after_routing_the_intake_key_opens_nothing_of_the_report(app, tmp_path, key_files, redis_conn):
-    _, area = _partners_with_support_rule()
+    _, area = make_partners(police_rule=True, support_rule=True)
     report, _ = stored(marked_submission("SHREDINTAKE", area.id))
     with worker(app, tmp_path):
         wait_for(_routed(report.id), what="the report to be routed")
@@ -118,7 +108,7 @@ def test_after_routing_the_intake_key_opens_nothing_of_the_report(app, tmp_path,
 
 def test_a_report_whose_routing_facets_were_changed_is_held_and_alerted(app, tmp_path, redis_conn):
     """A database writer gives consent to the police that the person never gave."""
-    partners, area = _partners_with_support_rule()
+    partners, area = make_partners(police_rule=True, support_rule=True)
     sub = marked_submission("FLIPPED", area.id)
     sub.consent_police = False
     report, _ = stored(sub)
@@ -137,7 +127,7 @@ def test_a_report_whose_routing_facets_were_changed_is_held_and_alerted(app, tmp
 
 
 def test_a_partner_key_swapped_in_the_database_is_never_wrapped_to(app, tmp_path, redis_conn):
-    partners, area = _partners_with_support_rule()
+    partners, area = make_partners(police_rule=True, support_rule=True)
     police = partners["tvp-oxford"][0]
     intruder = vault.PrivateKey.generate()
     db.session.execute(
@@ -154,7 +144,7 @@ def test_a_partner_key_swapped_in_the_database_is_never_wrapped_to(app, tmp_path
 
 
 def test_a_reporter_who_asked_for_news_gets_a_content_free_email_in_their_language(app, tmp_path, redis_conn):
-    _, area = _partners_with_support_rule()
+    _, area = make_partners(police_rule=True, support_rule=True)
     sub = marked_submission("NEWSPLEASE", area.id)
     sub.news_email, sub.language = "reporter@example.net", "pl"
     report, _ = stored(sub)
@@ -174,7 +164,7 @@ def test_running_the_route_job_again_adds_nothing(app, redis_conn):
     """A retry, a sweep or a second worker after the first: one referral per partner."""
     from mantra.jobs.route import route_report
 
-    _, area = _partners_with_support_rule()
+    _, area = make_partners(police_rule=True, support_rule=True)
     report, _ = stored(marked_submission("TWICE", area.id))
     assert route_report(report.id) == "routed to 2"
     assert route_report(report.id) == "nothing to do"
@@ -187,7 +177,7 @@ def test_running_the_route_job_again_adds_nothing(app, redis_conn):
 def test_a_report_still_happening_gets_the_urgent_deadline(app, redis_conn):
     from mantra.jobs.route import route_report
 
-    _, area = _partners_with_support_rule()
+    _, area = make_partners(police_rule=True, support_rule=True)
     sub = marked_submission("URGENT", area.id)
     sub.flag_ongoing_risk = True
     report, _ = stored(sub)
@@ -202,7 +192,7 @@ def test_a_police_partner_unmarked_in_the_database_gets_nothing(app, tmp_path, r
     """Consent is a hard limit: a database writer makes the police look like any partner."""
     from mantra.jobs.route import route_report
 
-    partners, area = _partners_with_support_rule()
+    partners, area = make_partners(police_rule=True, support_rule=True)
     police = partners["tvp-oxford"][0]
     db.session.add(RoutingRule(name="all", priority=1, conditions={"consent_partners": True}, partner_id=police.id))
     db.session.execute(sa.update(Partner).where(Partner.id == police.id).values(is_police=False))
