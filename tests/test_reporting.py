@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
+import pikepdf
 import pytest
 import sqlalchemy as sa
 from PIL import Image
@@ -348,38 +350,38 @@ def test_a_photo_is_stored_without_its_location_metadata(client, partners):
         (
             "polyglot.pdf",
             b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\n%%EOF\n",
-            "contains scripts",
+            "damaged or incomplete",
         ),
         (
             "html-polyglot.pdf",
             b"%PDF-1.4\n<html><body><script>alert(1)</script></body></html>\n%%EOF",
-            "contains scripts",
+            "damaged or incomplete",
         ),
         ("truncated.pdf", b"%PDF-1.4\n1 0 obj\n", "damaged or incomplete"),
         (
             "escaped.pdf",
             b"%PDF-1.4\n1 0 obj << /Open#41ction << /S /J#61vaScript /J#53 (x) >> >> endobj\n%%EOF",
-            "contains scripts",
+            "damaged or incomplete",
         ),
         (
             "iframe.pdf",
             b"%PDF-1.4\n<iframe srcdoc='x'></iframe><img src=x onerror=alert(1)>\n%%EOF",
-            "contains scripts",
+            "damaged or incomplete",
         ),
         (
             "hidden.pdf",
             b"%PDF-1.5\n4 0 obj << /Type /ObjStm /Filter /FlateDecode >>\nstream\n"
             + __import__("zlib").compress(b"<< /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>")
             + b"\nendstream\n%%EOF",
-            "contains scripts",
+            "damaged or incomplete",
         ),
-        ("locked.pdf", b"%PDF-1.4\ntrailer << /Encrypt 5 0 R >>\n%%EOF", "protected or in a format"),
+        ("locked.pdf", b"%PDF-1.4\ntrailer << /Encrypt 5 0 R >>\n%%EOF", "damaged or incomplete"),
         (
             "twice.pdf",
             b"%PDF-1.5\n4 0 obj << /Type /ObjStm /Filter [/FlateDecode /FlateDecode] >>\nstream\n"
             + __import__("zlib").compress(__import__("zlib").compress(b"/JavaScript"))
             + b"\nendstream\nendobj\n%%EOF",
-            "protected or in a format",
+            "damaged or incomplete",
         ),
         ("empty.png", b"", "The selected file is empty"),
         ("svg.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "must be a JPEG"),
@@ -398,15 +400,14 @@ def _ordinary_pdfs():
     Image.new("RGB", (60, 40), "green").save(pdf, "PDF")
     yield "pillow.pdf", pdf.getvalue()
     # As LibreOffice writes them: open at page 1 (an OpenAction that runs nothing),
-    # and image bytes that happen to look like tags or names.
-    yield (
-        "office.pdf",
-        (
-            b"%PDF-1.6\n1 0 obj << /Type /Catalog /OpenAction [2 0 R /XYZ null null 0] >> endobj\n"
-            b"3 0 obj << /Length 40 /Filter /DCTDecode >>\nstream\n\xff\xd8<a /JS <script /Launch\xff\xd9\n"
-            b"endstream\nendobj\n%%EOF\n"
-        ),
-    )
+    # and stream bytes that happen to look like tags or names.
+    office = pikepdf.new()
+    office.add_blank_page()
+    office.Root.OpenAction = pikepdf.Array([office.pages[0].obj, pikepdf.Name.XYZ, None, None, 0])
+    office.pages[0].Contents = office.make_stream(b"% <a /JS <script /Launch\n")
+    out = io.BytesIO()
+    office.save(out)
+    yield "office.pdf", out.getvalue()
 
 
 @pytest.mark.parametrize("name, data", list(_ordinary_pdfs()))
@@ -417,11 +418,12 @@ def test_ordinary_pdfs_are_accepted(client, partners, name, data):
     assert name in client.get("/report/evidence").text
 
 
-def test_a_pdf_built_to_be_slow_to_check_is_read_in_one_pass(client, partners):
+def test_a_pdf_built_to_be_slow_to_check_is_refused_quickly(client, partners):
     """Many 'stream' keywords and no 'endstream': a backtracking check would take hours."""
     _to_evidence(client)
+    started = time.monotonic()
     response = _upload(client, "slow.pdf", b"%PDF-1.4\n" + b"stream\nxx" * 100_000 + b"\n%%EOF")
-    assert response.status_code == 302
+    assert any("damaged or incomplete" in e for e in errors(response.text)) and time.monotonic() - started < 10
 
 
 def test_a_file_over_10_mb_gets_a_message_and_an_oversized_request_a_plain_413(client, partners, app):

@@ -6,10 +6,11 @@ from flask import Flask, redirect, request
 
 from ..domain import limits
 from ..extensions import db
-from . import i18n, security, sessions
+from . import i18n, security, sessions, uploads
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = uploads.InMemoryRequest
     i18n.init_app(app)
     security.init_app(app)
     app.add_template_global(limits, "limits")  # messages render limits from the one place they are set

@@ -224,7 +224,7 @@ def load_files(slot: str = DRAFT) -> list[EvidenceFile]:
 
 def remove_file(file_id: int, slot: str = DRAFT) -> None:
     handle = _handle(slot)
-    if handle is not None:
+    if handle is not None and 0 < file_id < 2**31:  # a row id; anything else names no file
         db.session.execute(sa.delete(DraftFile).where(DraftFile.id == file_id, DraftFile.draft_id == handle[0]))
 
 

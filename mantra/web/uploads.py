@@ -1,40 +1,50 @@
-"""Evidence files: only real images and plain PDFs, images re-encoded so
-their metadata (EXIF location, camera, time) never reaches the record."""
+"""Evidence files: only real images and PDFs, screened and re-encoded in a
+separate, bounded process (`screening.py`), so a hostile file costs that
+child, never a web worker. Images are re-encoded from their pixels (no EXIF
+location, camera or time survives); PDFs are rewritten from their parsed
+structure with everything active removed. Staff get the cleaned copy only:
+the original bytes are not kept."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
-import warnings
-import zlib
+import subprocess
+import sys
+from pathlib import Path
 
+from flask import Request, current_app
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..domain.intake import EvidenceFile
 from ..domain.limits import MAX_FILE_BYTES, MAX_PIXELS, megabytes
 
-# Actions and content that can run or fetch something when a PDF is opened.
-# Matched case-sensitively (PDF names are), never inside stream bodies (raw
-# image or font bytes match anything by chance), with #xx escapes decoded.
-_PDF_ACTIVE = re.compile(
-    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|SubmitForm|ImportData|GoToR|GoToE|XFA)(?![A-Za-z0-9])"
-)
-# An HTML or SVG document hidden in the PDF's text (a polyglot).
-_PDF_HTML = re.compile(rb"<\s*(script|html|svg|iframe|img|object|embed|body|meta)\b", re.I)
-# Encryption and filters we cannot read would hide what an object holds.
-_PDF_UNREADABLE = re.compile(rb"/(Encrypt|LZWDecode|ASCII85Decode|ASCIIHexDecode|RunLengthDecode|Crypt)(?![A-Za-z0-9])")
-_PDF_STREAM_START = re.compile(rb"stream\r?\n")
-_PDF_ONE_FLATE = re.compile(rb"/Filter\s*(/FlateDecode(?![A-Za-z0-9])|\[\s*/FlateDecode\s*\])")
-_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_MAX_INFLATED = 50 * 1024 * 1024  # for the whole file
-_KEEP_AS = {
-    "JPEG": ("JPEG", "image/jpeg", "jpg"),
-    "PNG": ("PNG", "image/png", "png"),
-    "GIF": ("PNG", "image/png", "png"),
-    "WEBP": ("PNG", "image/png", "png"),
+SCREENING = Path(__file__).with_name("screening.py")
+WALL_SECONDS = 20  # the child also stops itself after 10 s of CPU
+
+_WRONG_TYPE = _l("The selected file must be a JPEG, PNG, GIF, WebP or PDF")
+_MESSAGES = {
+    "wrong_type": _WRONG_TYPE,
+    "too_large_image": _l("The selected image is too large. Take a smaller photo or screenshot"),
+    "too_complex": _l("The selected file is too complex for us to check. Take a screenshot of it instead"),
+    "pdf_unreadable": _l(
+        "The selected PDF is protected or in a format we cannot check. Take a screenshot of it instead"
+    ),
+    "pdf_damaged": _l("The selected PDF is damaged or incomplete. Try saving it again"),
+    "pdf_active": _l(
+        "The selected PDF contains scripts or other active content, so we cannot accept it. Take a screenshot of it instead"
+    ),
 }
+
+
+class InMemoryRequest(Request):
+    """Uploaded files stay in memory (a request is capped at MAX_CONTENT_LENGTH),
+    never spooled in plaintext to a temporary file as Werkzeug does over 500 KB."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return io.BytesIO()
 
 
 class UploadRejected(ValueError):
@@ -47,94 +57,39 @@ def _safe_name(filename: str, extension: str) -> str:
     return f"{stem}.{extension}"
 
 
+def _screen(data: bytes) -> tuple[dict, bytes]:
+    """Run the screening child: (verdict, cleaned bytes). A child that runs out
+    of memory or time, or dies, gives no verdict: the file is too complex."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", str(SCREENING), str(MAX_PIXELS)],
+            input=data,
+            capture_output=True,
+            timeout=WALL_SECONDS,
+            env={"PATH": os.environ.get("PATH", "")},
+        )
+    except subprocess.TimeoutExpired:
+        return {"refused": "too_complex"}, b""
+    head, _, body = done.stdout.partition(b"\n")
+    try:
+        verdict = json.loads(head)
+    except ValueError:
+        verdict = None
+    if done.returncode != 0 or not isinstance(verdict, dict) or len(body) != verdict.get("length", 0):
+        current_app.logger.warning("evidence screening stopped (exit %s): file refused", done.returncode)
+        return {"refused": "too_complex"}, b""
+    return verdict, body
+
+
 def clean_upload(filename: str, data: bytes) -> EvidenceFile:
     if not data:
         raise UploadRejected(_l("The selected file is empty"))
     if len(data) > MAX_FILE_BYTES:
         raise UploadRejected(_l("The selected file must be smaller than %(mb)d MB", mb=megabytes(MAX_FILE_BYTES)))
-    if data.startswith(b"%PDF-"):
-        return _clean_pdf(filename, data)
-    return _clean_image(filename, data)
-
-
-def _pdf_parts(data: bytes):
-    """The PDF's own text (everything outside stream bodies), then each object
-    stream (where objects can hide) inflated. One forward pass: linear time."""
-    inflated_total, pos = 0, 0
-    while True:
-        match = _PDF_STREAM_START.search(data, pos)
-        end = data.find(b"endstream", match.end()) if match else -1
-        if match is None or end < 0:
-            yield data[pos:]
-            return
-        dictionary = data[data.rfind(b"obj", pos, match.start()) + 1 or pos : match.start()]
-        yield data[pos : match.start()]
-        if b"/ObjStm" in _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), dictionary):
-            if _PDF_ONE_FLATE.search(dictionary) is None or b"/DecodeParms" in dictionary:
-                raise UploadRejected(_UNREADABLE)
-            inflater = zlib.decompressobj()
-            try:
-                inflated = inflater.decompress(data[match.end() : end], _MAX_INFLATED - inflated_total)
-            except zlib.error:
-                raise UploadRejected(_UNREADABLE) from None
-            inflated_total += len(inflated)
-            if inflater.unconsumed_tail:
-                raise UploadRejected(_l("The selected PDF is too large once opened. Take a screenshot of it instead"))
-            yield inflated
-        pos = end + len(b"endstream")
-
-
-_UNREADABLE = _l("The selected PDF is protected or in a format we cannot check. Take a screenshot of it instead")
-
-
-def _clean_pdf(filename: str, data: bytes) -> EvidenceFile:
-    if b"%%EOF" not in data[-1024:]:
-        raise UploadRejected(_l("The selected PDF is damaged or incomplete. Try saving it again"))
-    for part in _pdf_parts(data):
-        part = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), part)
-        if _PDF_ACTIVE.search(part) or _PDF_HTML.search(part):
-            raise UploadRejected(
-                _l(
-                    "The selected PDF contains scripts or other active content, so we cannot accept it. Take a screenshot of it instead"
-                )
-            )
-        if _PDF_UNREADABLE.search(part):
-            raise UploadRejected(_UNREADABLE)
-    return EvidenceFile(_safe_name(filename, "pdf"), "application/pdf", data)
-
-
-def _clean_image(filename: str, data: bytes) -> EvidenceFile:
-    wrong_type = UploadRejected(_l("The selected file must be a JPEG, PNG, GIF, WebP or PDF"))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                kind = probe.format
-                probe.verify()
-            if kind not in _KEEP_AS:
-                raise wrong_type
-            with Image.open(io.BytesIO(data)) as image:
-                if image.width * image.height > MAX_PIXELS:
-                    raise UploadRejected(_l("The selected image is too large. Take a smaller photo or screenshot"))
-                image = ImageOps.exif_transpose(image)  # keep it the right way up, then drop EXIF
-                fmt, content_type, extension = _KEEP_AS[kind]
-                if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-                    image = image.convert("RGB")
-                out = io.BytesIO()
-                # Saving without exif/icc/info writes the pixels and nothing else.
-                image.save(out, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
-    except UploadRejected:
-        raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombWarning,
-        Image.DecompressionBombError,
-    ):
-        raise wrong_type from None
-    return EvidenceFile(_safe_name(filename, extension), content_type, out.getvalue())
+    verdict, cleaned = _screen(data)
+    if "refused" in verdict:
+        raise UploadRejected(_MESSAGES.get(verdict["refused"], _WRONG_TYPE))
+    return EvidenceFile(_safe_name(filename, verdict["extension"]), verdict["content_type"], cleaned)
 
 
 def read_upload(upload) -> EvidenceFile:
