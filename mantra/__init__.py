@@ -20,7 +20,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config_module.load(app.instance_path))
     if test_config:
         app.config.update(test_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config_module.private_folder(Path(app.instance_path))  # keys, secrets and the SQLite file live here
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    if database.startswith("sqlite:///") and not Path(database[len("sqlite:///") :]).exists():
+        os.close(os.open(database[len("sqlite:///") :], os.O_CREAT | os.O_WRONLY, 0o600))  # private from the first byte
 
     app.jinja_loader = ChoiceLoader(
         [

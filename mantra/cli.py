@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import secrets
 import sys
 import time
@@ -118,8 +119,10 @@ def seed_demo_command():
     db.session.commit()
     pins.pin([partner for partner, _key in partner_keys.values()])
     path = _instance() / "demo-sign-ins.txt"
-    path.write_text("Demo staff sign-ins (development only)\n" + "\n".join(lines) + "\n")
-    path.chmod(0o600)
+    with os.fdopen(
+        os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w"
+    ) as f:  # private from the first byte
+        f.write("Demo staff sign-ins (development only)\n" + "\n".join(lines) + "\n")
     click.echo(
         f"Seeded {len(demo.PARTNERS)} partners, {len(demo.AREAS)} areas, "
         f"{len(demo.RULES)} routing rules, {len(demo.USERS)} accounts; sign-ins in {path}."

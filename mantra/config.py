@@ -24,11 +24,36 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default) -> int:
+    value = os.environ.get(name)
+    try:
+        number = int(default if value is None else value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return number
+
+
+def _env_ints(name: str, default: str) -> list[int]:
+    text = os.environ.get(name, default)
+    try:
+        numbers = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"{name} must be whole numbers separated by commas, not {text!r}") from None
+    return numbers
+
+
+def private_folder(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+
+
 def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
     """Read a generated secret from instance/, creating it on first run."""
     path = instance / name
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        private_folder(instance)
         # Written whole under a temporary name, then linked into place: a process
         # starting at the same moment reads the one secret, never a half-written file.
         fd, temporary = tempfile.mkstemp(dir=instance)  # mode 0600
@@ -52,7 +77,7 @@ def load(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'mantra.sqlite3'}"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
-        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_PORT": _env_int("MAIL_PORT", "25"),
         "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
@@ -84,20 +109,20 @@ def load(instance_path: str) -> dict:
         # Workers: how often the housekeeping tick runs (sweeper, deadlines), how
         # long a report may wait unrouted before the sweeper queues it again, and
         # the waits between attempts to send an e-mail (the last one repeats).
-        "TICK_SECONDS": int(os.environ.get("MANTRA_TICK_SECONDS", "15")),
-        "SWEEP_AFTER_SECONDS": int(os.environ.get("MANTRA_SWEEP_AFTER_SECONDS", "60")),
+        "TICK_SECONDS": max(1, _env_int("MANTRA_TICK_SECONDS", "15")),
+        "SWEEP_AFTER_SECONDS": _env_int("MANTRA_SWEEP_AFTER_SECONDS", "60"),
         "MAIL_RETRY_SECONDS": [
             int(s) for s in os.environ.get("MANTRA_MAIL_RETRY_SECONDS", "10,30,60,300,900").split(",")
         ],
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MANTRA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": _env_int("MANTRA_MAX_REQUEST_BYTES", 25 * 1024 * 1024),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
         or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "NEUTRAL_EXIT_URL": os.environ.get("MANTRA_EXIT_URL", "https://www.bbc.co.uk/weather"),
         "PARTNERSHIP_NAME": os.environ.get("MANTRA_PARTNERSHIP_NAME", "Oxford Community Safety Partnership"),
         # Attempts allowed from one address, per form (POST only). A load test may
         # raise them all by MANTRA_RATE_LIMIT_FACTOR; the limiter still runs.
-        "RATE_LIMITS": _rate_limits(int(os.environ.get("MANTRA_RATE_LIMIT_FACTOR", "1"))),
-        "TRUSTED_PROXIES": int(os.environ.get("MANTRA_TRUSTED_PROXIES", "0")),
+        "RATE_LIMITS": _rate_limits(_env_int("MANTRA_RATE_LIMIT_FACTOR", "1")),
+        "TRUSTED_PROXIES": _env_int("MANTRA_TRUSTED_PROXIES", "0"),
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -122,16 +147,27 @@ def load(instance_path: str) -> dict:
             problems.append(f"remove the notify private key {cfg['NOTIFY_PRIVATE_KEY_FILE']} from this web server")
         if (instance / "recovery.key").exists():
             problems.append(f"move the recovery private key {instance / 'recovery.key'} offline")
+        if _env_bool("FLASK_DEBUG", False):
+            problems.append("unset FLASK_DEBUG (the debugger runs code sent to it)")
+        if os.environ.get("MANTRA_PROCESS", "web") not in ("web", "worker"):
+            problems.append("set MANTRA_PROCESS to web or worker")
         if not cfg["SECRET_KEY"]:
             problems.append("set SECRET_KEY to a long random value")
+        elif weak_secret(cfg["SECRET_KEY"]):
+            problems.append(
+                "set SECRET_KEY to at least 32 random bytes, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
         if not cfg["RECEIPT_SALT"]:
             problems.append("set MANTRA_RECEIPT_SALT to a long random value (keep it for ever)")
         if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             problems.append("set DATABASE_URL to a PostgreSQL URL (SQLite is for development)")
         if not Path(cfg["INTAKE_PUBLIC_KEY_FILE"]).is_file():
             problems.append("set MANTRA_INTAKE_PUBLIC_KEY_FILE to the intake public key (made by `flask mantra init`)")
-        if cfg["RECEIPT_SALT"] and not _is_hex(cfg["RECEIPT_SALT"], 16):
-            problems.append("set MANTRA_RECEIPT_SALT to at least 32 hexadecimal characters")
+        for setting in ("INTAKE_PUBLIC_KEY_FILE", "NOTIFY_PUBLIC_KEY_FILE", "RECOVERY_PUBLIC_KEY_FILE"):
+            if Path(cfg[setting]).is_file() and not _is_public_key(cfg[setting]):
+                problems.append(f"MANTRA_{setting} ({cfg[setting]}) is not a MANTRA public key: restore it")
+        if cfg["RECEIPT_SALT"] and (not _is_hex(cfg["RECEIPT_SALT"], 16) or weak_secret(cfg["RECEIPT_SALT"])):
+            problems.append("set MANTRA_RECEIPT_SALT to at least 16 random bytes as hexadecimal (keep it for ever)")
         if problems:
             raise ConfigError("MANTRA will not start in production: " + "; ".join(problems))
     else:
@@ -156,6 +192,35 @@ def _rate_limits(factor: int) -> dict[str, str]:
         name: re.sub(r"\d+(?= per)", lambda m: str(int(m.group()) * factor), limit)
         for name, limit in RATE_LIMITS.items()
     }
+
+
+_KNOWN_WEAK = {"secret", "changeme", "change-me", "development", "dev", "test", "password", "mantra"}
+
+
+def weak_secret(value: str) -> bool:
+    """Shorter than 32 random bytes would be (as hex: 32 characters at least for
+    a 16-byte salt, 43 for a key), a known placeholder, or visibly not random."""
+    text = value.strip()
+    lowered = text.lower()
+    minimum = 32 if _is_hex(text, 16) and len(text) < 64 else 43
+    return (
+        len(text) < minimum
+        or lowered in _KNOWN_WEAK
+        or any(word in lowered for word in ("changeme", "secret", "password"))
+        or len(set(text)) < 12
+        or _is_hex(text, 1)
+        and len(set(bytes.fromhex(text))) < len(text) // 4
+    )
+
+
+def _is_public_key(path: str) -> bool:
+    from .crypto.vault import PublicKey, VaultError
+
+    try:
+        PublicKey.from_text(Path(path).read_text())
+        return True
+    except (VaultError, ValueError, OSError):
+        return False
 
 
 def _is_hex(value: str, min_bytes: int) -> bool:

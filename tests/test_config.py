@@ -4,8 +4,28 @@ from __future__ import annotations
 
 import pytest
 
+import os
+import secrets
+import subprocess
+import sys
+
 from mantra import create_app
 from mantra.config import ConfigError
+
+STRONG_KEY = secrets.token_hex(32)
+STRONG_SALT = secrets.token_hex(16)
+
+
+def _production(monkeypatch, key_files, tmp_path):
+    """Everything production needs, set well; each test then spoils one thing."""
+    monkeypatch.setenv("MANTRA_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
+    monkeypatch.setenv("MANTRA_RECEIPT_SALT", STRONG_SALT)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(key_files["folder"] / "intake.pub"))
+    monkeypatch.setenv("MANTRA_INTAKE_PRIVATE_KEY_FILE", str(tmp_path / "not-here.key"))
+    monkeypatch.setenv("MANTRA_NOTIFY_PRIVATE_KEY_FILE", str(tmp_path / "not-here-either.key"))
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
 
 
 def test_development_generates_a_secret_key_into_instance_once(tmp_path, monkeypatch):
@@ -40,7 +60,7 @@ def test_production_refuses_development_defaults_with_one_line_saying_what_to_se
 
 def test_production_web_refuses_to_hold_the_intake_private_key_or_a_bad_salt(monkeypatch, key_files, tmp_path):
     monkeypatch.setenv("MANTRA_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 64)
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("MANTRA_RECEIPT_SALT", "not hex")
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(key_files["folder"] / "intake.pub"))
@@ -53,17 +73,62 @@ def test_production_web_refuses_to_hold_the_intake_private_key_or_a_bad_salt(mon
     with pytest.raises(ConfigError, match="move the recovery private key"):
         create_app()
     (tmp_path / "recovery.key").unlink()
-    monkeypatch.setenv("MANTRA_RECEIPT_SALT", "ab" * 16)
+    monkeypatch.setenv("MANTRA_RECEIPT_SALT", STRONG_SALT)
     assert create_app().config["MANTRA_ENV"] == "production"  # a worker may hold it
 
 
 def test_production_starts_when_everything_is_set(monkeypatch, key_files, tmp_path):
     monkeypatch.setenv("MANTRA_INTAKE_PRIVATE_KEY_FILE", str(tmp_path / "not-here.key"))
     monkeypatch.setenv("MANTRA_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s" * 64)
-    monkeypatch.setenv("MANTRA_RECEIPT_SALT", "ab" * 16)
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
+    monkeypatch.setenv("MANTRA_RECEIPT_SALT", STRONG_SALT)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(key_files["folder"] / "intake.pub"))
     app = create_app()
     assert app.config["MANTRA_ENV"] == "production"
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+
+
+@pytest.mark.parametrize(
+    "name, value, says",
+    [
+        ("SECRET_KEY", "a", "SECRET_KEY to at least 32 random bytes"),
+        ("SECRET_KEY", "changeme-changeme-changeme-changeme-changeme", "SECRET_KEY to at least 32 random bytes"),
+        ("SECRET_KEY", "s" * 64, "SECRET_KEY to at least 32 random bytes"),
+        ("MANTRA_RECEIPT_SALT", "0" * 32, "MANTRA_RECEIPT_SALT to at least 16 random bytes"),
+        ("MANTRA_RECEIPT_SALT", "ab" * 16, "MANTRA_RECEIPT_SALT to at least 16 random bytes"),
+        ("FLASK_DEBUG", "1", "unset FLASK_DEBUG"),
+        ("MANTRA_PROCESS", "both", "MANTRA_PROCESS to web or worker"),
+        ("MANTRA_TRUSTED_PROXIES", "two", "MANTRA_TRUSTED_PROXIES must be a whole number"),
+    ],
+)
+def test_production_refuses_weak_or_unsafe_settings_in_one_line(monkeypatch, key_files, tmp_path, name, value, says):
+    _production(monkeypatch, key_files, tmp_path)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as error:
+        create_app()
+    assert says in str(error.value) and "\n" not in str(error.value)
+
+
+def test_production_refuses_a_public_key_file_that_is_not_a_key(monkeypatch, key_files, tmp_path):
+    _production(monkeypatch, key_files, tmp_path)
+    (tmp_path / "intake.pub").write_text("-----BEGIN NONSENSE-----\n")
+    monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(tmp_path / "intake.pub"))
+    with pytest.raises(ConfigError, match="is not a MANTRA public key"):
+        create_app()
+
+
+def test_the_web_entry_point_refuses_the_worker_role(key_files, tmp_path):
+    env = {**os.environ, "MANTRA_PROCESS": "worker", "MANTRA_INSTANCE_PATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and "start gunicorn with MANTRA_PROCESS=web" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_instance_folder_and_sqlite_file_are_private_from_the_start(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MANTRA_ENV", raising=False)
+    monkeypatch.setenv("MANTRA_INSTANCE_PATH", str(tmp_path / "fresh"))
+    create_app()
+    assert (tmp_path / "fresh").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "fresh" / "mantra.sqlite3").stat().st_mode & 0o077 == 0
