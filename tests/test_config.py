@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 import os
 import secrets
 import subprocess
 import sys
+
+import pytest
 
 from mantra import create_app
 from mantra.config import ConfigError

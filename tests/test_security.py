@@ -76,6 +76,7 @@ def test_the_rate_limiter_stores_no_address_in_redis(client, redis_conn):
 def _gunicorn_log(app, key_files, tmp_path, *extra) -> str:
     """Serve MANTRA with gunicorn as bin/run-dev does, make two requests with a
     distinctive browser name, stop it, and return everything it logged."""
+    import socket
     import subprocess
     import sys
     import time
@@ -119,6 +120,9 @@ def _gunicorn_log(app, key_files, tmp_path, *extra) -> str:
                         f"http://127.0.0.1:{port}{path}", headers={"User-Agent": "UniqueAgent/9.9"}
                     )
                     assert urllib.request.urlopen(request, timeout=5).status == 200
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:  # a malformed request
+                    raw.sendall(b"GET /\x00bad HTTP/9.9\r\nHost: [::1\r\n\r\n")
+                    raw.recv(1024)
                 break
             except OSError:
                 time.sleep(0.1)
@@ -132,6 +136,7 @@ def test_gunicorn_as_we_run_it_logs_no_address_or_user_agent(app, key_files, tmp
     make_partners()
     logged = _gunicorn_log(app, key_files, tmp_path)
     assert "UniqueAgent" not in logged and "127.0.0.1" not in logged and "/privacy" not in logged
+    assert "Invalid request" in logged  # it was logged, without the address
     # The check can fail: with an access log switched on, the same requests are there.
     assert "UniqueAgent" in _gunicorn_log(app, key_files, tmp_path, "--access-logfile", "-")
 
