@@ -73,6 +73,35 @@ def test_the_rate_limiter_stores_no_address_in_redis(client, redis_conn):
     assert keys and b"127.0.0.1" not in keys
 
 
+def test_a_copy_of_redis_and_the_web_config_narrow_an_address_to_a_thousand(app):
+    """The key is a keyed hash cut to 22 bits: every IPv4 address shares its
+    bucket with about a thousand others, so enumerating them all gains little."""
+    from mantra.extensions import BUCKET_BITS, hashed_client_key
+
+    def key(address):
+        with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+            return hashed_client_key()
+
+    keys = [key(f"10.{a}.{b}.7") for a in range(64) for b in range(256)]
+    assert all(k.startswith("b") and int(k[1:]) < 2**BUCKET_BITS for k in keys)
+    assert 2**32 // 2**BUCKET_BITS >= 1000
+    # One IPv6 network (/64) is one client, whatever address in it is used.
+    assert key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff::9") != key("2001:db8:1:3::1")
+
+
+def test_a_bots_honeypot_posts_spend_nothing_of_the_sending_budget(client, app):
+    from .journey import answer_all, submit
+
+    make_partners()
+    app.config["RATE_LIMITS"] = {**app.config["RATE_LIMITS"], "send_report": "3 per hour"}
+    answer_all(client)
+    for _ in range(5):  # a bot behind the same address
+        page = client.get("/report/check")
+        assert post(client, "/report/check", {"website": "http://spam.example"}).status_code == 200
+    _, reference, code = submit(client)
+    assert reference and code
+
+
 def _gunicorn_log(app, key_files, tmp_path, *extra) -> str:
     """Serve MANTRA with gunicorn as bin/run-dev does, make two requests with a
     distinctive browser name, stop it, and return everything it logged."""

@@ -6,7 +6,7 @@ import base64
 import json
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -86,7 +86,8 @@ def sign_in():
     sessions.forget_sent_report()
     form = ReceiptForm()
     if form.validate_on_submit():
-        opened = None if form.website.data else intake.open_with_receipt(form.code.data)
+        g.spam = bool(form.website.data)  # a bot's guess spends nothing of people's budget
+        opened = None if g.spam else intake.open_with_receipt(form.code.data)
         if opened is None:
             # One answer for every failure: no way to tell a wrong code from a missing report.
             form.code.errors = [_l("We could not find a report with that receipt code. Check the code and try again")]

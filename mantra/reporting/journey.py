@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -201,6 +201,7 @@ def check():
         return redirect(url_for("reporting.question", step=missing.slug))
     if form.website.data:  # the honeypot: a person never fills it in
         form.website.errors = [_l("Leave this field blank")]
+        g.spam = True
     return _check_page(form, answers)
 
 
