@@ -96,7 +96,6 @@ def test_a_bots_honeypot_posts_spend_nothing_of_the_sending_budget(client, app):
     app.config["RATE_LIMITS"] = {**app.config["RATE_LIMITS"], "send_report": "3 per hour"}
     answer_all(client)
     for _ in range(5):  # a bot behind the same address
-        page = client.get("/report/check")
         assert post(client, "/report/check", {"website": "http://spam.example"}).status_code == 200
     _, reference, code = submit(client)
     assert reference and code
