@@ -117,13 +117,43 @@ def test_centre_staff_are_signed_out_after_30_idle_minutes(client, app):
     assert client.get("/centre/submissions").status_code == 302
 
 
-def test_partner_staff_with_the_right_password_are_told_this_is_not_their_sign_in(client, app):
+def test_every_failed_sign_in_gets_the_same_answer_even_with_a_partners_right_password(client, app):
+    """The centre sign-in must not tell an attacker that a triage officer's password is right."""
     partners, _ = make_partners()
     make_user(partners["tvp-oxford"][0], "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
-    response = post(client, "/centre/sign-in", {"email": "officer@tvp.example", "password": PASSWORD})
-    assert any("not a reporting-centre account" in e for e in errors(response.text))
+    right = post(client, "/centre/sign-in", {"email": "officer@tvp.example", "password": PASSWORD})
     wrong = post(client, "/centre/sign-in", {"email": "officer@tvp.example", "password": "wrong password"})
-    assert not any("not a reporting-centre account" in e for e in errors(wrong.text))
+    nobody = post(client, "/centre/sign-in", {"email": "nobody@tvp.example", "password": PASSWORD})
+    assert right.status_code == wrong.status_code == nobody.status_code == 200
+    assert errors(right.text) == errors(wrong.text) == errors(nobody.text)
+    assert client.get("/centre/submissions").status_code == 302
+
+
+def test_simultaneous_wrong_passwords_all_count_towards_the_lockout(app):
+    """A read-then-write counter loses updates when guesses arrive together."""
+    import threading
+
+    from mantra.domain import signin
+    from mantra.domain.limits import LOCK_AFTER
+    from mantra.models import StaffUser
+
+    partners, _ = make_partners()
+    user = make_user(partners["centre-library"][0], "fatima@library.example", PASSWORD, StaffRole.CENTRE)
+    barrier = threading.Barrier(LOCK_AFTER)
+
+    def guess():
+        with app.app_context():
+            barrier.wait()
+            signin.check_password("fatima@library.example", "a wrong guess")
+            db.session.commit()
+
+    threads = [threading.Thread(target=guess) for _ in range(LOCK_AFTER)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.session.expire_all()
+    assert signin.is_locked(db.session.get(StaffUser, user.id))
 
 
 def test_signing_out_deletes_a_part_written_report_on_the_server(client, app):

@@ -72,20 +72,16 @@ def sign_in():
             audit.record("centre.signed_in", actor_id=user.id, partner_id=user.partner_id)
             db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("centre.submissions")))
-        if user is not None:  # the right password: say why, rather than call it wrong
+        if user is not None:  # the right password, not a centre's: the same answer as any failure
             audit.record("centre.sign_in_refused", actor_id=user.id, partner_id=user.partner_id, reason="not_centre")
-            form.email.errors = [
-                _l("This is not a reporting-centre account. Partner staff will sign in to their own workspace")
-            ]
-        else:
-            form.password.errors = [
-                _l(
-                    "The email address or password is wrong, or the account is locked for "
-                    "%(minutes)d minutes after %(count)d wrong attempts",
-                    minutes=minutes(LOCK_FOR),
-                    count=LOCK_AFTER,
-                )
-            ]
+        form.password.errors = [
+            _l(
+                "The email address or password is wrong, or the account is locked for "
+                "%(minutes)d minutes after %(count)d wrong attempts",
+                minutes=minutes(LOCK_FOR),
+                count=LOCK_AFTER,
+            )
+        ]
         db.session.commit()  # the failed attempt counts towards the lockout
     return render_template("centre/sign_in.html", form=form)
 

@@ -34,12 +34,23 @@ def check_password(email: str, password: str) -> SignedIn | None:
     try:
         user_key = vault.unlock_with_password(user.password_protected_key, password)
     except vault.WrongPassword:
-        user.failed_sign_ins += 1
-        if user.failed_sign_ins >= LOCK_AFTER:
-            user.locked_until = utcnow() + LOCK_FOR
-            user.failed_sign_ins = 0
-        db.session.flush()
+        _count_failure(user.id)
         return None
     user.failed_sign_ins = 0
     db.session.flush()
     return SignedIn(user, user_key)
+
+
+def _count_failure(user_id: int) -> None:
+    """One atomic UPDATE, so simultaneous wrong guesses each count (a read
+    then a write would lose some): the lockout starts at the LOCK_AFTER-th."""
+    reached = StaffUser.failed_sign_ins + 1 >= LOCK_AFTER
+    db.session.execute(
+        sa.update(StaffUser)
+        .where(StaffUser.id == user_id)
+        .values(
+            failed_sign_ins=sa.case((reached, 0), else_=StaffUser.failed_sign_ins + 1),
+            locked_until=sa.case((reached, utcnow() + LOCK_FOR), else_=StaffUser.locked_until),
+        )
+        .execution_options(synchronize_session=False)
+    )
