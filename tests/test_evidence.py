@@ -160,7 +160,11 @@ def test_links_are_removed_from_a_pdf_and_the_stored_copy_is_rewritten(client, p
 
     attachment = db.session.scalar(sa.select(Attachment))
     stored = vault.open_sealed(
-        opened.data_key, attachment.sealed_body, table="attachment", row_id=attachment.id, field="body"
+        opened.data_key,
+        attachment.sealed_body,
+        table="attachment",
+        row_id=intake.attachment_place(attachment),
+        field="body",
     )
     with pikepdf.open(io.BytesIO(original)) as pdf:
         assert str(pdf.pages[0].Annots[0].A.URI) == "https://tracker.example/seen"

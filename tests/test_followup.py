@@ -34,14 +34,18 @@ def test_the_receipt_code_shows_status_and_a_message_thread_both_ways(client, ap
 
     # A partner's message (sealed with the report's key, as the triage workspace will) appears.
     report = db.session.scalar(sa.select(Report))
-    from mantra.domain import intake
+    from mantra.domain import intake, messages
 
     key = intake.open_with_receipt(code).data_key
     staff = Message(report_id=report.id, direction=MessageDirection.TO_REPORTER, sealed_body=b"")
     db.session.add(staff)
     db.session.flush()
     staff.sealed_body = vault.seal(
-        key, b"We have read your report. Can we call you?", table="message", row_id=staff.id, field="body"
+        key,
+        b"We have read your report. Can we call you?",
+        table="message",
+        row_id=messages.message_place(staff.id, report.id, MessageDirection.TO_REPORTER),
+        field="body",
     )
     report.status = ReportStatus.IN_PROGRESS
     db.session.commit()
@@ -195,3 +199,34 @@ def test_the_report_key_is_not_in_the_cookie_and_signing_out_revokes_a_copy(clie
     thief = app.test_client()
     thief.set_cookie("mantra_session", copied)
     assert thief.get("/follow-up/report").status_code == 302
+
+
+def test_a_message_turned_round_or_a_file_moved_in_the_database_does_not_open(client, app):
+    """A database writer makes a partner's message look like the reporter's, and
+    moves a file to another message: neither is shown as genuine; nothing 500s."""
+    from mantra.domain import intake, messages
+    from mantra.models import Attachment
+
+    _, code = _reported(client)
+    opened = intake.open_with_receipt(code)
+    partner_said = messages.add_message(opened, "Please call us on 0300 123.", MessageDirection.TO_REPORTER)
+    with_file = messages.add_message(
+        opened,
+        "Here is the photo.",
+        MessageDirection.FROM_REPORTER,
+        intake.EvidenceFile("photo.png", "image/png", b"PNG"),
+    )
+    db.session.commit()
+    post(client, "/follow-up/", {"code": code})
+    page = client.get("/follow-up/report")
+    assert "Please call us on 0300 123." in page.text and "File sent: photo.png" in page.text
+
+    db.session.execute(
+        sa.update(Message).where(Message.id == partner_said).values(direction=MessageDirection.FROM_REPORTER)
+    )
+    db.session.execute(sa.update(Attachment).where(Attachment.message_id == with_file).values(message_id=partner_said))
+    db.session.commit()
+    page = client.get("/follow-up/report")
+    assert page.status_code == 200
+    assert "Please call us on 0300 123." not in page.text and "photo.png" not in page.text
+    assert page.text.count("This could not be opened") == 2

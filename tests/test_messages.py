@@ -33,7 +33,13 @@ def test_a_message_is_sealed_to_its_row_and_opens_on_either_database(any_app):
     for i, message_id in enumerate(ids):
         row = db.session.get(Message, message_id)
         assert (
-            vault.open_sealed(opened.data_key, row.sealed_body, table="message", row_id=row.id, field="body")
+            vault.open_sealed(
+                opened.data_key,
+                row.sealed_body,
+                table="message",
+                row_id=messages.message_place(row.id, row.report_id, row.direction),
+                field="body",
+            )
             == f"message {i}".encode()
         )
         assert b"message" not in row.sealed_body

@@ -336,7 +336,11 @@ def test_a_photo_is_stored_without_its_location_metadata(client, partners):
     from mantra.crypto import vault
 
     body = vault.open_sealed(
-        opened.data_key, attachment.sealed_body, table="attachment", row_id=attachment.id, field="body"
+        opened.data_key,
+        attachment.sealed_body,
+        table="attachment",
+        row_id=intake.attachment_place(attachment),
+        field="body",
     )
     assert b"SecretPhoneMaker" not in body and Image.open(io.BytesIO(body)).getexif().get(0x8825) is None
     assert Image.open(io.BytesIO(body)).size == (40, 30)

@@ -180,13 +180,20 @@ def store_report(sub: Submission) -> tuple[Report, str]:
     return report, code
 
 
+def attachment_place(attachment: Attachment) -> str:
+    """What a file's ciphertext is bound to: its row, its report and its message,
+    so a file moved to another report or message in the database will not open."""
+    return f"{attachment.id}/report-{attachment.report_id}/message-{attachment.message_id or 0}"
+
+
 def add_attachment(report: Report, data_key: bytes, evidence: EvidenceFile, message_id=None) -> Attachment:
     attachment = Attachment(report_id=report.id, message_id=message_id, sealed_meta=b"", sealed_body=b"")
     db.session.add(attachment)
     db.session.flush()
+    place = attachment_place(attachment)
     meta = json.dumps({"filename": evidence.filename, "content_type": evidence.content_type}).encode()
-    attachment.sealed_meta = vault.seal(data_key, meta, table="attachment", row_id=attachment.id, field="meta")
-    attachment.sealed_body = vault.seal(data_key, evidence.data, table="attachment", row_id=attachment.id, field="body")
+    attachment.sealed_meta = vault.seal(data_key, meta, table="attachment", row_id=place, field="meta")
+    attachment.sealed_body = vault.seal(data_key, evidence.data, table="attachment", row_id=place, field="body")
     return attachment
 
 

@@ -16,6 +16,12 @@ _INSERT = sa.insert(_MESSAGE).returning(_MESSAGE.c.id)
 _SEAL = sa.update(_MESSAGE).where(_MESSAGE.c.id == sa.bindparam("message_id"))
 
 
+def message_place(message_id: int, report_id: int, direction: MessageDirection) -> str:
+    """What a message's ciphertext is bound to: its row, its report and who wrote
+    it, so a database writer cannot move it or turn a partner's words into the reporter's."""
+    return f"{message_id}/report-{report_id}/{direction.value}"
+
+
 def add_message(
     opened: OpenedReport, body: str, direction: MessageDirection, evidence: EvidenceFile | None = None, **by
 ) -> int:
@@ -32,11 +38,13 @@ def add_message(
     }
     message_id = rowids.reserve(_MESSAGE)
     if message_id is not None:  # the sealed row written whole
-        sealed = vault.seal(opened.data_key, body.encode(), table="message", row_id=message_id, field="body")
+        place = message_place(message_id, opened.report_id, direction)
+        sealed = vault.seal(opened.data_key, body.encode(), table="message", row_id=place, field="body")
         connection.execute(_INSERT, {**row, "id": message_id, "sealed_body": sealed})
     else:  # no id to be had beforehand: insert, then seal with the id it got
         message_id = connection.execute(_INSERT, {**row, "sealed_body": b""}).scalar_one()
-        sealed = vault.seal(opened.data_key, body.encode(), table="message", row_id=message_id, field="body")
+        place = message_place(message_id, opened.report_id, direction)
+        sealed = vault.seal(opened.data_key, body.encode(), table="message", row_id=place, field="body")
         connection.execute(_SEAL, {"message_id": message_id, "sealed_body": sealed})
     if evidence is not None:
         add_attachment(opened.report, opened.data_key, evidence, message_id=message_id)

@@ -111,19 +111,37 @@ def _messages(opened: intake.OpenedReport) -> list[dict]:
     for a in db.session.scalars(
         sa.select(Attachment).where(Attachment.report_id == opened.report_id, Attachment.message_id.is_not(None))
     ):
-        meta = vault.open_sealed(opened.data_key, a.sealed_meta, table="attachment", row_id=a.id, field="meta")
-        files.setdefault(a.message_id, []).append(json.loads(meta)["filename"])
+        meta = _opened_or_none(opened, a.sealed_meta, "attachment", intake.attachment_place(a), "meta")
+        files.setdefault(a.message_id, []).append(json.loads(meta)["filename"] if meta else str(_UNOPENED))
     return [
         {
             "from_reporter": m.direction == MessageDirection.FROM_REPORTER,
             "at": m.created_at,
-            "body": vault.open_sealed(
-                opened.data_key, m.sealed_body, table="message", row_id=m.id, field="body"
+            "body": (
+                _opened_or_none(
+                    opened, m.sealed_body, "message", messages.message_place(m.id, m.report_id, m.direction), "body"
+                )
+                or str(_UNOPENED).encode()
             ).decode(),
             "files": files.get(m.id, []),
         }
         for m in rows
     ]
+
+
+_UNOPENED = _l("This could not be opened. The partnership has been told.")
+
+
+def _opened_or_none(opened, blob: bytes, table: str, place: str, field: str) -> bytes | None:
+    """Content that will not open where it is (moved or changed in the database) is
+    not shown as if it were genuine: a placeholder, and an error in the log."""
+    try:
+        return vault.open_sealed(opened.data_key, blob, table=table, row_id=place, field=field)
+    except vault.VaultError:
+        current_app.logger.error(
+            "%s %s of report %s would not open: moved or altered", table, place.split("/")[0], opened.report_id
+        )
+        return None
 
 
 def _attachment_count(report_id: int) -> int:
