@@ -129,7 +129,7 @@ def _messages(opened: intake.OpenedReport) -> list[dict]:
     ]
 
 
-_UNOPENED = _l("This could not be opened. The partnership has been told.")
+_UNOPENED = _l("This could not be opened.")
 
 
 def _opened_or_none(opened, blob: bytes, table: str, place: str, field: str) -> bytes | None:
