@@ -96,3 +96,16 @@ def stored(sub: intake.Submission):
     db.session.commit()
     queue.enqueue_routing(report.id)
     return report, code
+
+
+def stored_file(code: str) -> bytes:
+    """The one evidence file of the report this receipt code opens, as staff will get it."""
+    import sqlalchemy as sa
+
+    from mantra.crypto import vault
+    from mantra.models import Attachment
+
+    opened = intake.open_with_receipt(code)
+    attachment = db.session.scalar(sa.select(Attachment).where(Attachment.report_id == opened.report_id))
+    place = intake.attachment_place(attachment)
+    return vault.open_sealed(opened.data_key, attachment.sealed_body, table="attachment", row_id=place, field="body")

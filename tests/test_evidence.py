@@ -15,11 +15,10 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from mantra.domain import intake
 from mantra.extensions import db
-from mantra.models import Attachment, DraftFile
+from mantra.models import DraftFile
 
-from .factories import make_partners
+from .factories import make_partners, stored_file
 from .journey import answer_all, csrf, errors, post, submit
 from .test_reporting import _to_evidence, _upload
 
@@ -155,17 +154,7 @@ def test_links_are_removed_from_a_pdf_and_the_stored_copy_is_rewritten(client, p
     assert response.status_code == 302, errors(response.text)
     answer_all(client)
     _, _, code = submit(client)
-    opened = intake.open_with_receipt(code)
-    from mantra.crypto import vault
-
-    attachment = db.session.scalar(sa.select(Attachment))
-    stored = vault.open_sealed(
-        opened.data_key,
-        attachment.sealed_body,
-        table="attachment",
-        row_id=intake.attachment_place(attachment),
-        field="body",
-    )
+    stored = stored_file(code)
     with pikepdf.open(io.BytesIO(original)) as pdf:
         assert str(pdf.pages[0].Annots[0].A.URI) == "https://tracker.example/seen"
     with pikepdf.open(io.BytesIO(stored)) as pdf:

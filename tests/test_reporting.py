@@ -13,9 +13,9 @@ from PIL import Image
 
 from mantra.domain import intake
 from mantra.extensions import db
-from mantra.models import Attachment, Channel, Draft, DraftFile, Report, ReporterRole
+from mantra.models import Channel, Draft, DraftFile, Report, ReporterRole
 
-from .factories import make_partners
+from .factories import make_partners, stored_file
 from .journey import ANSWERS, answer_all, answer_until, cookie_payload, csrf, errors, opened_draft, post, submit
 
 
@@ -331,17 +331,7 @@ def test_a_photo_is_stored_without_its_location_metadata(client, partners):
     for step in ["evidence", "sharing", "situation", "contact", "about"]:
         post(client, f"/report/{step}", ANSWERS[step])
     _, _, code = submit(client)
-    opened = intake.open_with_receipt(code)
-    attachment = db.session.scalar(sa.select(Attachment))
-    from mantra.crypto import vault
-
-    body = vault.open_sealed(
-        opened.data_key,
-        attachment.sealed_body,
-        table="attachment",
-        row_id=intake.attachment_place(attachment),
-        field="body",
-    )
+    body = stored_file(code)
     assert b"SecretPhoneMaker" not in body and Image.open(io.BytesIO(body)).getexif().get(0x8825) is None
     assert Image.open(io.BytesIO(body)).size == (40, 30)
 
