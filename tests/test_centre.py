@@ -169,3 +169,27 @@ def test_signing_out_deletes_a_part_written_report_on_the_server(client, app):
 
     client.post("/centre/sign-out", data={"csrf_token": csrf(client.get("/centre/submissions").text)})
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
+
+
+def test_autofill_helps_people_on_their_own_devices_and_is_off_on_a_centres(client, app):
+    """WCAG 1.3.5 on the public journey; on a shared computer one person's
+    details must never be offered to the next."""
+    import re
+
+    _centre_staff(app)
+
+    def purposes(page: str) -> dict:
+        return {
+            name: re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0).split('autocomplete="')[1].split('"')[0]
+            for name in ("email", "phone")
+        }
+
+    answer_all(client)
+    assert purposes(client.get("/report/contact").text) == {"email": "email", "phone": "tel"}
+    assert 'autocomplete="name"' in client.get("/report/about").text
+
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    answer_all(client, who={"who": "centre_staff"})
+    assert purposes(client.get("/report/contact").text) == {"email": "off", "phone": "off"}
+    about = client.get("/report/about").text
+    assert 'autocomplete="off"' in about and 'autocomplete="name"' not in about

@@ -4,4 +4,22 @@ from flask import Blueprint
 
 bp = Blueprint("reporting", __name__, template_folder="templates")
 
+# Autofill purposes for the person's own details (WCAG 1.3.5: browsers and
+# assistive tools can fill them in). On a reporting centre's computer, shared
+# by many people, autofill is off, so one person's details are never offered
+# to the next.
+AUTOFILL = {"name": "name", "email": "email", "phone": "tel"}
+
+
+@bp.context_processor
+def _autofill():
+    from ..web.access import centre_user
+
+    def autofill(f) -> dict:
+        purpose = AUTOFILL.get(f.name)
+        return {} if purpose is None else {"autocomplete": "off" if centre_user() else purpose}
+
+    return {"autofill": autofill}
+
+
 from . import journey, pages  # noqa: E402,F401  (registers the routes)
