@@ -73,12 +73,12 @@ def setup(stack: contextlib.ExitStack, tmp: Path, args, mail_port: int) -> tuple
     return env, engine, redis
 
 
-def send(port: int, cookie: str, token: str) -> tuple[str, float, float]:
+def send(port: int, cookie: str, fields: dict) -> tuple[str, float, float]:
     """POST one draft's 'Send report': (reference, when it went out, when the answer came)."""
     b = Browser(port)
     b.cookies = dict(part.split("=", 1) for part in cookie.split("; "))
     sent = time.time()
-    status, _, text = b.request("POST", "/report/check", {"csrf_token": token})
+    status, _, text = b.request("POST", "/report/check", fields)
     answered = time.time()
     found = REFERENCE.search(text)
     if status != 200 or not found:
@@ -91,9 +91,9 @@ def send_at_rate(port: int, drafts: list, rate: float) -> list[tuple[str, float,
     pool = ThreadPoolExecutor(max(16, math.ceil(rate * 4)))
     begin, futures = time.monotonic() + 0.2, []
     try:
-        for i, (cookie, token) in enumerate(drafts):
+        for i, (cookie, fields) in enumerate(drafts):
             time.sleep(max(0.0, begin + i / rate - time.monotonic()))
-            futures.append(pool.submit(send, port, cookie, token))
+            futures.append(pool.submit(send, port, cookie, fields))
         return [f.result() for f in futures]
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

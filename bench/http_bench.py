@@ -49,7 +49,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.conftest import free_port, private_redis, temporary_pg_database  # noqa: E402
-from tests.journey import ANSWERS, CSRF  # noqa: E402  the answers the tests give
+from tests.journey import ANSWERS, CSRF, SEND_TOKEN  # noqa: E402  the answers the tests give
 
 BIN = Path(sys.executable).parent  # gunicorn and flask from the same virtualenv
 LUA = ROOT / "bench" / "post.lua"
@@ -104,9 +104,22 @@ class Browser:
             raise BenchError(f"GET {path}: status {status}, no csrf_token")
         return found.group(1)
 
+    def hidden(self, path: str) -> dict:
+        """The page's hidden form fields: its CSRF token and, on 'Check your
+        answers', the one-time send token."""
+        status, _, text = self.request("GET", path)
+        found = CSRF.search(text)
+        if status != 200 or not found:
+            raise BenchError(f"GET {path}: status {status}, no csrf_token")
+        fields = {"csrf_token": found.group(1)}
+        send = SEND_TOKEN.search(text)
+        if send:
+            fields["send_token"] = send.group(1)
+        return fields
+
     def post(self, path: str, data: dict, token: str | None = None):
-        """POST a form with the page's CSRF token (read from the page unless given)."""
-        return self.request("POST", path, {**data, "csrf_token": token or self.token(path)})
+        """POST a form with the page's hidden fields (its CSRF token given, or read from the page)."""
+        return self.request("POST", path, {**data, **({"csrf_token": token} if token else self.hidden(path))})
 
 
 def answer_all(b: Browser, read_every_page: bool = True) -> None:
@@ -119,11 +132,11 @@ def answer_all(b: Browser, read_every_page: bool = True) -> None:
             raise BenchError(f"answering /report/{step}: status {status}")
 
 
-def new_draft(port: int) -> tuple[str, str]:
-    """A complete draft, ready to send: (cookie, CSRF token)."""
+def new_draft(port: int) -> tuple[str, dict]:
+    """A complete draft, ready to send: (cookie, the send form's hidden fields)."""
     b = Browser(port)
     answer_all(b, read_every_page=False)
-    return b.cookie(), b.token("/report/check")  # 200 only when every answer is there
+    return b.cookie(), b.hidden("/report/check")  # 200 only when every answer is there
 
 
 def new_followup(port: int) -> tuple[str, str, str]:
@@ -531,7 +544,7 @@ def send_row(measure, args, mantra: int, seconds: float) -> tuple:
     warm, pool = (math.ceil(argon2 * t * 1.3) + 4 * CONNECTIONS for t in (WARM_UP, seconds))
     log(f"preparing {warm + pool} complete drafts to send, each sent once")
     drafts = parallel(new_draft, [(mantra,)] * (warm + pool), label="drafts")
-    lines = [f"/report/check\t{cookie}\t{urlencode({'csrf_token': token})}" for cookie, token in drafts]
+    lines = [f"/report/check\t{cookie}\t{urlencode(fields)}" for cookie, fields in drafts]
     sends = measure(mantra, lines[warm:], "once", 200, "receipt-code", "send report", warm_lines=lines[:warm])
     return ("send report (/report/check)", sends, f"bare Argon2id loop, {args.workers} processes", argon2)
 

@@ -126,7 +126,7 @@ def load(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_NAME": "mantra_session",
+        "SESSION_COOKIE_NAME": "__Host-mantra_session",  # Secure, whole site, no Domain: cannot be planted from a subdomain
         "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the session
         # Referrer-Policy is no-referrer, so browsers send no Referer for the
         # strict HTTPS check to compare; the token and SameSite cookies protect forms.

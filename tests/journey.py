@@ -29,10 +29,22 @@ def csrf(html: str) -> str:
     return CSRF.search(html).group(1)
 
 
+SEND_TOKEN = re.compile(r'name="send_token" type="hidden" value="([^"]+)"')
+
+
+def send_token(html: str) -> str:
+    return SEND_TOKEN.search(html).group(1)
+
+
 def post(client, path: str, data: dict, **kw):
+    """GET the page, then POST to it with its CSRF token (and, from 'Check your
+    answers', its one-time send token), as a browser would."""
     page = client.get(path)
     assert page.status_code == 200, (path, page.status_code)
-    return client.post(path, data={**data, "csrf_token": csrf(page.text)}, **kw)
+    hidden = {"csrf_token": csrf(page.text)}
+    if SEND_TOKEN.search(page.text):
+        hidden["send_token"] = send_token(page.text)
+    return client.post(path, data={**data, **hidden}, **kw)
 
 
 def cookie_payload(value: str) -> bytes:

@@ -189,15 +189,15 @@ def test_the_report_key_is_not_in_the_cookie_and_signing_out_revokes_a_copy(clie
 
     from .journey import cookie_payload
 
-    cookie = cookie_payload(client.get_cookie("mantra_session").value)
+    cookie = cookie_payload(client.get_cookie("__Host-mantra_session").value)
     assert b'"followup"' in cookie
     assert base64.b64encode(data_key) not in cookie and data_key.hex().encode() not in cookie
-    copied = client.get_cookie("mantra_session").value
+    copied = client.get_cookie("__Host-mantra_session").value
     from .journey import csrf
 
     client.post("/follow-up/sign-out", data={"csrf_token": csrf(client.get("/follow-up/report").text)})
     thief = app.test_client()
-    thief.set_cookie("mantra_session", copied)
+    thief.set_cookie("__Host-mantra_session", copied)
     assert thief.get("/follow-up/report").status_code == 302
 
 

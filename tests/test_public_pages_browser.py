@@ -38,7 +38,7 @@ def stub_neutral_site(page, live_server) -> str:
 
 
 def session_cookie(page):
-    return next((c for c in page.context.cookies() if c["name"] == "mantra_session"), None)
+    return next((c for c in page.context.cookies() if c["name"] == "__Host-mantra_session"), None)
 
 
 def start_a_session(page, live_server):

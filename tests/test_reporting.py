@@ -16,7 +16,18 @@ from mantra.extensions import db
 from mantra.models import Channel, Draft, DraftFile, Report, ReporterRole
 
 from .factories import make_partners, stored_file
-from .journey import ANSWERS, answer_all, answer_until, cookie_payload, csrf, errors, opened_draft, post, submit
+from .journey import (
+    ANSWERS,
+    answer_all,
+    answer_until,
+    cookie_payload,
+    csrf,
+    errors,
+    opened_draft,
+    post,
+    send_token,
+    submit,
+)
 
 
 @pytest.fixture
@@ -39,7 +50,7 @@ def test_an_anonymous_victim_reports_and_gets_a_reference_and_receipt_code(clien
     opened = intake.open_with_receipt(code)
     assert opened.content("account")["narrative"] == "A man shouted abuse at me about my religion."
     assert opened.content("contact")["name"] is None
-    cookie = cookie_payload(client.get_cookie("mantra_session").value)
+    cookie = cookie_payload(client.get_cookie("__Host-mantra_session").value)
     assert b'"draft"' in cookie  # the decoded cookie is what is searched
     for form in (code, code.replace("-", "")):
         assert form not in str(response.headers) and form.encode() not in cookie
@@ -47,15 +58,22 @@ def test_an_anonymous_victim_reports_and_gets_a_reference_and_receipt_code(clien
 
 def test_sending_twice_shows_the_same_confirmation_and_makes_one_report(client, partners):
     answer_all(client)
-    token = csrf(client.get("/report/check").text)
-    first = client.post("/report/check", data={"csrf_token": token})
+    page = client.get("/report/check").text
+    form = {"csrf_token": csrf(page), "send_token": send_token(page)}
+    first = client.post("/report/check", data=form)
     # The browser sends the same form again (double click, retry on a bad connection).
-    second = client.post("/report/check", data={"csrf_token": token})
+    second = client.post("/report/check", data=form)
     code = re.search(r'id="receipt-code">([\d-]+)<', first.text).group(1)
     assert second.status_code == 200 and code in second.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
     # The draft now holds the reference and code only (to show them again), no answer and no file.
-    sent = {"reference": reference_of(first.text), "code": code, "may_contact": False, "news": False}
+    sent = {
+        "reference": reference_of(first.text),
+        "code": code,
+        "may_contact": False,
+        "news": False,
+        "token": form["send_token"],
+    }
     assert opened_draft(client) == {"sent": sent}
     assert not db.session.scalar(sa.select(DraftFile.id))
     # Coming back to the page later does not show the code again, only the reference.
@@ -435,7 +453,7 @@ def test_a_draft_is_sealed_on_the_server_and_the_cookie_holds_no_answer(client, 
     post(client, "/report/why", {"strands": ["disability"]})
     draft = db.session.scalar(sa.select(Draft))
     assert b"graffiti" not in draft.sealed_answers and b"disability" not in draft.sealed_answers
-    cookie = client.get_cookie("mantra_session")
+    cookie = client.get_cookie("__Host-mantra_session")
     assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
     raw = cookie_payload(cookie.value)
     assert b'"draft"' in raw  # the handle is there, and nothing else
@@ -535,10 +553,32 @@ def test_activity_renews_the_cookie_so_active_people_are_not_timed_out(client, p
 
 def test_after_moving_on_a_resend_cannot_show_the_code_again(client, partners):
     answer_all(client)
-    token = csrf(client.get("/report/check").text)
-    first = client.post("/report/check", data={"csrf_token": token})
+    page = client.get("/report/check").text
+    form = {"csrf_token": csrf(page), "send_token": send_token(page)}
+    first = client.post("/report/check", data=form)
     code = re.search(r'id="receipt-code">([\d-]+)<', first.text).group(1)
     client.get("/")  # the person moved on
-    again = client.post("/report/check", data={"csrf_token": token})
+    again = client.post("/report/check", data=form)
     assert code not in again.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+
+
+def test_a_copy_of_the_cookie_is_never_shown_the_receipt_code(client, partners, app):
+    """Someone who copied the session cookie on a shared computer sends the
+    form from their own browser within the minute the code is held: without
+    the one-time token of the person's own page they get no code."""
+    from flask.testing import FlaskClient
+
+    answer_all(client)
+    page = client.get("/report/check").text
+    copied = client.get_cookie("__Host-mantra_session").value
+    first = client.post("/report/check", data={"csrf_token": csrf(page), "send_token": send_token(page)})
+    code = re.search(r'id="receipt-code">([\d-]+)<', first.text).group(1)
+
+    thief = FlaskClient(app, app.response_class)
+    thief.set_cookie("__Host-mantra_session", copied)
+    their_page = thief.get("/report/who").text  # any form gives them a CSRF token for this session
+    for token in ("", "guess", send_token(page)[:-1] + "x"):
+        stolen = thief.post("/report/check", data={"csrf_token": csrf(their_page), "send_token": token})
+        assert code not in stolen.text and code.replace("-", "") not in stolen.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1

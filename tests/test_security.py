@@ -28,8 +28,11 @@ def test_every_page_sends_the_security_headers(client, path):
 def test_session_cookie_is_secure_httponly_and_samesite(client):
     make_partners()
     post(client, "/report/who", {"who": "victim"})
-    cookie = client.get_cookie("mantra_session")
+    cookie = client.get_cookie("__Host-mantra_session")
     assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+    # The __Host- prefix: browsers accept it only Secure, for the whole site and
+    # with no Domain, so a neighbouring site cannot plant or overwrite it.
+    assert cookie.path == "/" and cookie.domain in ("localhost", "") and not cookie.domain.startswith(".")
 
 
 def test_a_form_without_its_csrf_token_gets_a_plain_400(client):

@@ -21,7 +21,7 @@ from mantra.models import Attachment, AuditEvent, Draft, DraftFile, Report, Repo
 from mantra.web import sessions
 
 from .factories import make_partners, make_user
-from .journey import ANSWERS, answer_all, answer_until, csrf, opened_draft, post, submit
+from .journey import ANSWERS, answer_all, answer_until, csrf, opened_draft, post, send_token, submit
 from .test_reporting import _png_with_gps, _upload
 
 NARRATIVE = ANSWERS["account"]["narrative"]
@@ -212,14 +212,15 @@ def test_two_sends_at_the_same_moment_store_one_report_and_show_one_code(app, pa
     app.test_client_class = IsolatedClient
     browser = app.test_client()
     answer_all(browser)
-    token = csrf(browser.get("/report/check").text)
-    cookie = browser.get_cookie("mantra_session").value
+    page = browser.get("/report/check").text
+    form = {"csrf_token": csrf(page), "send_token": send_token(page)}
+    cookie = browser.get_cookie("__Host-mantra_session").value
     pages = {}
 
     def send(name):  # a plain client: its requests push their own contexts in this thread
         tab = FlaskClient(app, app.response_class)
-        tab.set_cookie("mantra_session", cookie)
-        pages[name] = tab.post("/report/check", data={"csrf_token": token})
+        tab.set_cookie("__Host-mantra_session", cookie)
+        pages[name] = tab.post("/report/check", data=form)
 
     threads = [threading.Thread(target=send, args=(name,)) for name in ("first", "second")]
     for t in threads:
@@ -337,10 +338,11 @@ def test_an_answer_saved_in_another_tab_never_undoes_a_report_sent_meanwhile(cli
     from flask.testing import FlaskClient
 
     answer_all(client)
-    token_a = csrf(client.get("/report/check").text)
-    cookie = client.get_cookie("mantra_session").value
+    page_a = client.get("/report/check").text
+    form_a = {"csrf_token": csrf(page_a), "send_token": send_token(page_a)}
+    cookie = client.get_cookie("__Host-mantra_session").value
     tab_b = FlaskClient(app, app.response_class)
-    tab_b.set_cookie("mantra_session", cookie)
+    tab_b.set_cookie("__Host-mantra_session", cookie)
     token = csrf(tab_b.get("/report/where").text)
     real_read = sessions._read
 
@@ -348,8 +350,8 @@ def test_an_answer_saved_in_another_tab_never_undoes_a_report_sent_meanwhile(cli
         found = real_read(slot, idle)
         if slot == sessions.DRAFT and found and "sent" not in found[1]:
             sessions._read = real_read  # once
-            _, reference, code = submit(client)  # tab A sends between B's read and B's save
-            read_then_let_tab_a_send.code = code
+            sent = client.post("/report/check", data=form_a)  # tab A sends between B's read and B's save
+            read_then_let_tab_a_send.code = re.search(r'id="receipt-code">([\d-]+)<', sent.text).group(1)
         return found
 
     sessions._read = read_then_let_tab_a_send
@@ -359,7 +361,7 @@ def test_an_answer_saved_in_another_tab_never_undoes_a_report_sent_meanwhile(cli
         sessions._read = real_read
     assert response.status_code == 302 and response.headers["Location"] == "/report/where"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
-    again = client.post("/report/check", data={"csrf_token": token_a})  # tab A's retry: the same code
+    again = client.post("/report/check", data=form_a)  # tab A's retry: the same code
     assert read_then_let_tab_a_send.code in again.text
 
 

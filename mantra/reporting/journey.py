@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -206,6 +207,7 @@ def check():
 
 
 def _check_page(form, answers: dict, problem: bool = False):
+    form.send_token.data = form.send_token.data or secrets.token_urlsafe(16)
     return render_template(
         "reporting/check.html",
         form=form,
@@ -219,14 +221,20 @@ def _check_page(form, answers: dict, problem: bool = False):
 def _send(form):
     """Store the report in the same transaction as the draft's swap to 'sent':
     a failure anywhere stores nothing and leaves the answers as they were."""
+    token = form.send_token.data
+    if not token:  # not sent from a 'Check your answers' page
+        return redirect(url_for("reporting.check"))
     try:
         claimed = sessions.claim(DRAFT, {"sending": True})
         if claimed is None or "sent" in claimed or first_incomplete(claimed) is not None:
-            # Sent already (a double click, a retry: the same confirmation again, even
-            # if a simultaneous send got there first), expired, or not finished.
+            # Sent already (a double click, a retry from the same page: the same
+            # confirmation again, even if a simultaneous send got there first),
+            # expired, or not finished.
             db.session.rollback()
             sent = sessions.load(DRAFT).get("sent")
-            return _confirmation(sent) if sent else redirect(url_for("reporting.check"))
+            if sent and secrets.compare_digest(sent.get("token", ""), token):
+                return _confirmation(sent)
+            return redirect(url_for("reporting.check"))  # a copied cookie: the reference at most, never the code
         submission = _submission(claimed)
         report, code = intake.store_report(submission)
         report_id = report.id
@@ -235,6 +243,7 @@ def _send(form):
             "code": code,
             "may_contact": claimed.get("may_contact") == "yes",
             "news": submission.news_email is not None,
+            "token": token,
         }
         if submission.evidence:
             sessions.discard_files()

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovFileInput, GovSubmitInput
-from wtforms import StringField, SubmitField
+from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
 from ..domain.limits import MAX_FILE_BYTES, MAX_FILES, megabytes
@@ -375,4 +375,8 @@ class CentreConsentForm(FlaskForm):
 
 class SubmitReportForm(FlaskForm):
     website = honeypot()
+    # A one-time token made with each 'Check your answers' page: only a send
+    # with it is shown the confirmation (and receipt code) again, never a
+    # browser that merely holds a copy of the session cookie.
+    send_token = HiddenField()
     submit = _submit(_l("Send report"))
