@@ -582,3 +582,34 @@ def test_a_copy_of_the_cookie_is_never_shown_the_receipt_code(client, partners, 
         stolen = thief.post("/report/check", data={"csrf_token": csrf(their_page), "send_token": token})
         assert code not in stolen.text and code.replace("-", "") not in stolen.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+
+
+def test_a_draft_cookie_planted_on_a_shared_computer_reads_nothing_of_the_next_report(client, partners, app):
+    """Someone answers one question, leaves their cookie in the browser (or
+    plants it), and keeps a copy: the next person who starts a report gets a
+    draft of their own, with a new id and key."""
+    from flask.testing import FlaskClient
+
+    planter = FlaskClient(app, app.response_class)
+    post(planter, "/report/who", {"who": "witness"})
+    planted = planter.get_cookie("__Host-mantra_session").value
+    client.set_cookie("__Host-mantra_session", planted)
+
+    start = client.get("/")
+    assert "report in progress" in start.text and "Start a new report" in start.text
+    assert client.get("/report/who?new=1").headers["Location"] == "/report/who"
+    answer_all(client)
+    _, reference, code = submit(client)
+    assert reference and code
+    assert opened_draft(planter) == {"who": "witness"}  # their own draft, nothing of the report
+    assert opened_draft(client) != opened_draft(planter)
+
+
+def test_the_start_page_offers_to_continue_a_report_in_progress(client, partners):
+    start = client.get("/")
+    assert "Start now" in start.text and "/report/who?new=1" in start.text
+    post(client, "/report/who", {"who": "victim"})
+    again = client.get("/")
+    assert "Continue your report" in again.text and 'href="/report/what"' in again.text
+    client.get("/report/who?new=1")
+    assert "Start now" in client.get("/").text

@@ -48,6 +48,11 @@ def _neighbours(step: Step, answers: dict) -> tuple[str, str]:
 @bp.route("/report/<step>", methods=["GET", "POST"])
 @rate_limit("question")
 def question(step: str):
+    if step == STEPS[0].slug and request.method == "GET" and request.args.get("new"):
+        # A new report starts a new draft: fresh id and key at the first answer. A
+        # draft cookie planted on (or copied from) this browser reads nothing of it.
+        sessions.forget(DRAFT)  # the cookie only: a GET writes nothing
+        return redirect(url_for("reporting.question", step=step))
     spec = BY_SLUG.get(step)
     answers = _load()
     if spec is None or not spec.applies(answers):
