@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from mantra.crypto import vault
@@ -10,7 +12,7 @@ from mantra.extensions import db
 from mantra.models import Channel, RecipientKind, Report, ReportKey, StaffRole
 
 from .factories import make_partners, make_user, stored
-from .journey import answer_all, errors, post, submit
+from .journey import answer_all, csrf, errors, post, submit
 
 PASSWORD = "library centre password"
 
@@ -113,7 +115,7 @@ def test_centre_staff_are_signed_out_after_30_idle_minutes(client, app):
     post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
     assert client.get("/centre/submissions").status_code == 200
     with client.session_transaction() as session:
-        session["centre_seen"] = time.time() - 31 * 60
+        session["staff"] = {**session["staff"], "seen": time.time() - 31 * 60}
     assert client.get("/centre/submissions").status_code == 302
 
 
@@ -164,7 +166,7 @@ def test_signing_out_deletes_a_part_written_report_on_the_server(client, app):
     _centre_staff(app)
     post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
     post(client, "/report/who", {"who": "centre_staff"})
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 2  # the staff session, the draft
     from .journey import csrf
 
     client.post("/centre/sign-out", data={"csrf_token": csrf(client.get("/centre/submissions").text)})
@@ -193,3 +195,27 @@ def test_autofill_helps_people_on_their_own_devices_and_is_off_on_a_centres(clie
     assert purposes(client.get("/report/contact").text) == {"email": "off", "phone": "off"}
     about = client.get("/report/about").text
     assert 'autocomplete="off"' in about and 'autocomplete="name"' not in about
+
+
+def test_a_copied_staff_cookie_stops_working_at_sign_out_and_at_the_absolute_limit(client, app):
+    """The session lives on the server: signing out deletes it, so a copy of the
+    cookie taken on a shared computer opens nothing; and it ends after a
+    working day however active it is."""
+    from flask.testing import FlaskClient
+
+    from mantra.models import Draft
+
+    _centre_staff(app)
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    copy = FlaskClient(app, app.response_class)
+    copy.set_cookie("__Host-mantra_session", client.get_cookie("__Host-mantra_session").value)
+    assert copy.get("/centre/submissions").status_code == 200
+    client.post("/centre/sign-out", data={"csrf_token": csrf(client.get("/centre/submissions").text)})
+    assert copy.get("/centre/submissions").status_code == 302
+    assert client.get("/centre/submissions").status_code == 302
+
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    assert client.get("/centre/submissions").status_code == 200
+    db.session.execute(sa.update(Draft).values(expires_at=Draft.expires_at - timedelta(hours=8, seconds=1)))
+    db.session.commit()
+    assert client.get("/centre/submissions").status_code == 302  # a working day is over, however active

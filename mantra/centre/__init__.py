@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import sqlalchemy as sa
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -13,7 +11,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from ..domain import audit, signin
-from ..domain.limits import CENTRE_IDLE, LOCK_AFTER, LOCK_FOR, minutes
+from ..domain.limits import CENTRE_IDLE, CENTRE_MAX, LOCK_AFTER, LOCK_FOR, minutes
 from ..extensions import db, rate_limit
 from ..models import STATUS_LABELS, PartnerKind, Report, StaffRole, StaffUser
 from ..web import sessions
@@ -46,16 +44,19 @@ def _forget_browser() -> None:
 
 @bp.before_app_request
 def _load_centre_user():
+    """The signed-in centre member, from a sealed server-side session: a copy of
+    the cookie opens nothing after sign-out (the row is gone) or after the
+    session's absolute lifetime, and idling out signs out (cookie only)."""
     g.centre_user = None
-    user_id = session.get("centre_user_id")
-    if user_id and session.get("centre_seen", 0) + CENTRE_IDLE.total_seconds() < time.time():
-        _forget_browser()  # idle on a shared computer: signed out, and writes nothing
+    if session.get(sessions.STAFF) is None:
         return
-    if user_id:
-        session["centre_seen"] = time.time()
-        user = db.session.get(StaffUser, user_id)
-        if user and user.active and user.partner.kind == PartnerKind.CENTRE:
-            g.centre_user = user
+    user_id = sessions.load(sessions.STAFF, idle=CENTRE_IDLE).get("user_id")
+    if user_id is None:
+        _forget_browser()  # idle on a shared computer, revoked or expired: signed out, writing nothing
+        return
+    user = db.session.get(StaffUser, user_id)
+    if user and user.active and user.partner.kind == PartnerKind.CENTRE:
+        g.centre_user = user
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -66,9 +67,10 @@ def sign_in():
         signed_in = signin.check_password(form.email.data, form.password.data)
         user = signed_in.user if signed_in else None
         if user is not None and user.role == StaffRole.CENTRE and user.partner.kind == PartnerKind.CENTRE:
+            for slot in (sessions.DRAFT, sessions.FOLLOWUP, sessions.STAFF):
+                sessions.discard(slot)  # nothing of whoever used this browser before
             session.clear()
-            session["centre_user_id"] = user.id
-            session["centre_seen"] = time.time()
+            sessions.save(sessions.STAFF, {"user_id": user.id}, CENTRE_MAX)  # never extended: an absolute limit
             audit.record("centre.signed_in", actor_id=user.id, partner_id=user.partner_id)
             db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("centre.submissions")))
@@ -89,8 +91,8 @@ def sign_in():
 @bp.post("/sign-out")
 def sign_out():
     """Sign out, deleting the server half of anything this browser had open."""
-    sessions.discard(sessions.DRAFT)
-    sessions.discard(sessions.FOLLOWUP)
+    for slot in (sessions.DRAFT, sessions.FOLLOWUP, sessions.STAFF):
+        sessions.discard(slot)  # the staff session's row goes: a copied cookie opens nothing
     db.session.commit()
     session.clear()
     return redirect(url_for("reporting.start"))

@@ -18,6 +18,7 @@ SENT_HELD = timedelta(seconds=60)  # a sent report's receipt code is shown again
 FOLLOWUP_IDLE = timedelta(minutes=20)  # a follow-up session ends after this without activity
 FOLLOWUP_MAX = timedelta(minutes=60)  # ... and this long after the code was entered, however active
 CENTRE_IDLE = timedelta(minutes=30)  # centre computers are often shared
+CENTRE_MAX = timedelta(hours=8)  # a centre sign-in ends after this, however active (a working day)
 LOCK_AFTER = 5  # wrong passwords in a row before an account is locked
 LOCK_FOR = timedelta(minutes=15)
 

@@ -28,6 +28,7 @@ from ..models import Draft, DraftFile, as_utc, utcnow
 
 DRAFT = "draft"
 FOLLOWUP = "followup"
+STAFF = "staff"  # a signed-in staff member: revoked at sign-out, idle and absolute limits
 _DRAFT = Draft.__table__
 _READ = sa.select(_DRAFT.c.sealed_answers, _DRAFT.c.expires_at).where(_DRAFT.c.id == sa.bindparam("row_id"))
 
