@@ -40,6 +40,7 @@ from http_bench import (  # noqa: E402
     ROOT,
     BenchError,
     Browser,
+    add_postgres_option,
     cpu_idle,
     gunicorn_cmd,
     http_ok,
@@ -247,11 +248,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60, help="seconds of sending measured (default 60)")
     parser.add_argument("--workers", type=int, default=2, help="MANTRA workers (default 2)")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers (default 4)")
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-        help="PostgreSQL server URL; the bench makes and drops its own database there",
-    )
+    add_postgres_option(parser)
     args = parser.parse_args()
     run_bench(run, args)
 

@@ -98,11 +98,7 @@ class Browser:
             conn.close()
 
     def token(self, path: str) -> str:
-        status, _, text = self.request("GET", path)
-        found = CSRF.search(text)
-        if status != 200 or not found:
-            raise BenchError(f"GET {path}: status {status}, no csrf_token")
-        return found.group(1)
+        return self.hidden(path)["csrf_token"]
 
     def hidden(self, path: str) -> dict:
         """The page's hidden form fields: its CSRF token and, on 'Check your
@@ -382,16 +378,20 @@ def machine(engine) -> list[str]:
 # --- the run --------------------------------------------------------------------
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10, help="seconds per measured run (default 10)")
-    parser.add_argument("--only", choices=["followup", "send"], help="measure one of the two (default both)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers, and Argon2id processes (default 4)")
+def add_postgres_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--postgres",
         default=os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
         help="PostgreSQL server URL; the bench makes and drops its own database there",
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per measured run (default 10)")
+    parser.add_argument("--only", choices=["followup", "send"], help="measure one of the two (default both)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers, and Argon2id processes (default 4)")
+    add_postgres_option(parser)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")

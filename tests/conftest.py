@@ -37,38 +37,52 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def private_redis():
-    """A Redis server of our own on a free port, stopped afterwards. Tests that
-    stop Redis stop this one, never the machine's shared server."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.exit("The tests need redis-server (apt-get install redis-server)", returncode=3)
-    for _ in range(5):  # another process may take the port between choosing and binding it
-        port = free_port()
-        process = subprocess.Popen(
-            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+class RedisServer:
+    """A redis-server of the tests' own on a free port (never the machine's
+    shared one), which a fault test may stop and start again; empty each start."""
+
+    def __init__(self):
+        self.server = shutil.which("redis-server")
+        if self.server is None:
+            pytest.exit("The tests need redis-server (apt-get install redis-server)", returncode=3)
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> bool:
+        """Start it; False if it would not answer (another process took the port)."""
+        self.process = subprocess.Popen(
+            [self.server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        url = f"redis://127.0.0.1:{port}/0"
         for _ in range(100):
             try:
-                Redis.from_url(url, socket_connect_timeout=0.2).ping()
-                break
+                Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+                return True
             except Exception:
-                if process.poll() is not None:
-                    break
+                if self.process.poll() is not None:
+                    return False
                 time.sleep(0.05)
-        else:
-            process.kill()
-            continue
-        if process.poll() is None:
+        self.process.kill()
+        return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@contextmanager
+def private_redis():
+    """A Redis server of our own on a free port, stopped afterwards."""
+    for _ in range(5):  # another process may take the port between choosing and binding it
+        redis = RedisServer()
+        if redis.start():
             try:
-                yield url
+                yield redis.url
             finally:
-                process.terminate()
-                process.wait(timeout=10)
+                redis.stop()
             return
     raise RuntimeError("could not start a private redis-server")
 

@@ -73,31 +73,23 @@ def test_create_user_then_grant_by_a_member_then_recover(app, key_files):
     new = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "new.person@example.org"))
     assert db.session.scalar(sa.select(KeyGrant).where(KeyGrant.staff_user_id == new.id)) is None
 
+    grant = [
+        "mantra",
+        "grant",
+        "--partner",
+        "victim-support",
+        "--user",
+        new.email,
+        "--by",
+        "support.triage@demo.mantra",
+    ]
     wrong = runner.invoke(
-        args=[
-            "mantra",
-            "grant",
-            "--partner",
-            "victim-support",
-            "--user",
-            new.email,
-            "--by",
-            "support.triage@demo.mantra",
-        ],
+        args=grant,
         input="not the password\n",
     )
     assert wrong.exit_code != 0 and "Wrong password" in wrong.output
     ok = runner.invoke(
-        args=[
-            "mantra",
-            "grant",
-            "--partner",
-            "victim-support",
-            "--user",
-            new.email,
-            "--by",
-            "support.triage@demo.mantra",
-        ],
+        args=grant,
         input=admin_password + "\n",
     )
     assert ok.exit_code == 0, ok.output
@@ -108,32 +100,11 @@ def test_create_user_then_grant_by_a_member_then_recover(app, key_files):
     db.session.execute(sa.delete(KeyGrant).where(KeyGrant.partner_id == new.partner_id))
     db.session.commit()
     recovery_file = key_files["folder"] / "recovery.key"
-    result = runner.invoke(
-        args=[
-            "mantra",
-            "recover",
-            "--partner",
-            "victim-support",
-            "--user",
-            new.email,
-            "--recovery-key",
-            str(recovery_file),
-        ]
-    )
+    recover = ["mantra", "recover", "--partner", "victim-support", "--user", new.email, "--recovery-key"]
+    result = runner.invoke(args=[*recover, str(recovery_file)])
     assert result.exit_code == 0, result.output
     key = accounts.partner_key_for(new, accounts.unlock_user_key(new, "new person password"), new.partner)
     assert key.public.raw == new.partner.public_key
 
-    bad = runner.invoke(
-        args=[
-            "mantra",
-            "recover",
-            "--partner",
-            "victim-support",
-            "--user",
-            new.email,
-            "--recovery-key",
-            str(key_files["folder"] / "intake.key"),
-        ]
-    )
+    bad = runner.invoke(args=[*recover, str(key_files["folder"] / "intake.key")])
     assert bad.exit_code != 0 and "does not open" in bad.output

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from mantra.extensions import db
 from mantra.models import AuditEvent, Notification, Referral, Report, ReportKey, ReportStatus, RoutingRule
 
+from .conftest import RedisServer
 from .factories import make_partners, marked_submission, stored
 from .journey import answer_all, submit
 from .test_routing import _outbox
-from .workers import RedisServer, WorkerProcess, smtp_server, wait_for, worker
+from .workers import WorkerProcess, smtp_server, wait_for, worker
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def assert_routed_exactly_once(expected_reports: int):
 
 def test_reports_sent_while_redis_is_down_are_kept_and_routed_when_it_returns(app, client, partners, tmp_path):
     redis = RedisServer()
-    redis.start()
+    assert redis.start()
     app.config["REDIS_URL"] = redis.url
     try:
         with worker(app, tmp_path):
@@ -69,7 +70,7 @@ def test_reports_sent_while_redis_is_down_are_kept_and_routed_when_it_returns(ap
                 answer_all(client)
                 response, reference, code = submit(client)
                 assert reference and code and "Report sent" in response.text
-            redis.start()  # empty: whatever was queued before is gone too
+            assert redis.start()  # empty: whatever was queued before is gone too
             wait_for(_everything_done, 90, "every report routed and every e-mail sent")
     finally:
         redis.stop()

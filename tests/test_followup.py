@@ -52,16 +52,10 @@ def test_the_receipt_code_shows_status_and_a_message_thread_both_ways(client, ap
     page = client.get("/follow-up/report")
     assert "We have read your report. Can we call you?" in page.text and "Being handled" in page.text
 
-    page = client.get("/follow-up/report")
-    from .journey import csrf
-
-    reply = client.post(
+    reply = post(
+        client,
         "/follow-up/report",
-        data={
-            "csrf_token": csrf(page.text),
-            "body": "Yes, after 6pm please.",
-            "file": (io.BytesIO(_png_with_gps()), "second.jpg"),
-        },
+        {"body": "Yes, after 6pm please.", "file": (io.BytesIO(_png_with_gps()), "second.jpg")},
         content_type="multipart/form-data",
     )
     assert reply.status_code == 302

@@ -135,35 +135,3 @@ def smtp_server():
         yield handler
     finally:
         controller.stop()
-
-
-class RedisServer:
-    """A redis-server of the test's own on a fixed free port, stopped and started
-    again at will (never the machine's shared one). Started empty each time."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self) -> None:
-        from redis import Redis
-
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(lambda: _pings(Redis.from_url(self.url, socket_connect_timeout=0.2)), 10, "redis-server to start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-def _pings(client) -> bool:
-    try:
-        return client.ping()
-    except Exception:
-        return False

@@ -42,6 +42,13 @@ def _forget_browser() -> None:
     session.clear()
 
 
+def _discard_browser() -> None:
+    """Delete everything this browser had open on the server, and clear its cookie."""
+    for slot in (sessions.DRAFT, sessions.FOLLOWUP, sessions.STAFF):
+        sessions.discard(slot)
+    session.clear()
+
+
 @bp.before_app_request
 def _load_centre_user():
     """The signed-in centre member, from a sealed server-side session: a copy of
@@ -67,9 +74,7 @@ def sign_in():
         signed_in = signin.check_password(form.email.data, form.password.data)
         user = signed_in.user if signed_in else None
         if user is not None and user.role == StaffRole.CENTRE and user.partner.kind == PartnerKind.CENTRE:
-            for slot in (sessions.DRAFT, sessions.FOLLOWUP, sessions.STAFF):
-                sessions.discard(slot)  # nothing of whoever used this browser before
-            session.clear()
+            _discard_browser()  # nothing of whoever used this browser before
             sessions.save(sessions.STAFF, {"user_id": user.id}, CENTRE_MAX)  # never extended: an absolute limit
             audit.record("centre.signed_in", actor_id=user.id, partner_id=user.partner_id)
             db.session.commit()
@@ -91,10 +96,8 @@ def sign_in():
 @bp.post("/sign-out")
 def sign_out():
     """Sign out, deleting the server half of anything this browser had open."""
-    for slot in (sessions.DRAFT, sessions.FOLLOWUP, sessions.STAFF):
-        sessions.discard(slot)  # the staff session's row goes: a copied cookie opens nothing
+    _discard_browser()  # the staff session's row goes too: a copied cookie opens nothing
     db.session.commit()
-    session.clear()
     return redirect(url_for("reporting.start"))
 
 

@@ -108,6 +108,16 @@ def report_key_info(report_id: int, recipient: RecipientKind, partner_id: int | 
     return vault.wrap_info("report-key", report_id, who)
 
 
+def wrap_for(report_id: int, data_key: bytes, recipient: RecipientKind, partner_id, public, info=None) -> ReportKey:
+    """The report's data key wrapped to one recipient's public key."""
+    return ReportKey(
+        report_id=report_id,
+        recipient=recipient,
+        partner_id=partner_id,
+        wrap=vault.wrap(data_key, public, info or report_key_info(report_id, recipient, partner_id)),
+    )
+
+
 def facets_digest(report: Report) -> str:
     """A hash of the facets that decide where a report goes (and its centre)."""
     bound = {**facets.routing_facets(report), "centre": report.centre_partner_id}
@@ -161,15 +171,7 @@ def store_report(sub: Submission) -> tuple[Report, str]:
     if sub.centre_partner_id is not None:
         centre = db.session.get(Partner, sub.centre_partner_id)
         recipients.append((RecipientKind.PARTNER, centre.id, vault.PublicKey(centre.public_key), None))
-    db.session.add_all(
-        ReportKey(
-            report_id=report.id,
-            recipient=recipient,
-            partner_id=partner_id,
-            wrap=vault.wrap(data_key, public, info or report_key_info(report.id, recipient, partner_id)),
-        )
-        for recipient, partner_id, public, info in recipients
-    )
+    db.session.add_all(wrap_for(report.id, data_key, *recipient) for recipient in recipients)
     if sub.news_email:
         address = json.dumps({"email": sub.news_email, "language": sub.language}).encode()
         report.notify_wrap = vault.wrap(address, keyring.notify_public(), notify_info(report.id))

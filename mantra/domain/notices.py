@@ -81,10 +81,13 @@ _NEVER_CONTENT = (
 )
 
 
-def _new_referral(n: Notification) -> Email:
+def _referral(n: Notification) -> tuple[Referral, Partner, Report]:
     referral = db.session.get(Referral, n.referral_id)
-    partner = db.session.get(Partner, referral.partner_id)
-    report = db.session.get(Report, referral.report_id)
+    return referral, db.session.get(Partner, referral.partner_id), db.session.get(Report, referral.report_id)
+
+
+def _new_referral(n: Notification) -> Email:
+    referral, partner, report = _referral(n)
     urgency = "URGENT: the report says it is still happening" if referral.urgent else "normal"
     to = [partner.duty_email] if partner.duty_email else []
     to += _staff_emails(StaffUser.partner_id == partner.id, StaffUser.role == StaffRole.TRIAGE)
@@ -99,9 +102,7 @@ def _new_referral(n: Notification) -> Email:
 
 
 def _escalation(n: Notification) -> Email:
-    referral = db.session.get(Referral, n.referral_id)
-    partner = db.session.get(Partner, referral.partner_id)
-    report = db.session.get(Report, referral.report_id)
+    referral, partner, report = _referral(n)
     lead = partner.duty_lead_email or partner.duty_email
     to = ([lead] if lead else []) + _staff_emails(StaffUser.role == StaffRole.COORDINATOR)
     return Email(

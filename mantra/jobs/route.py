@@ -58,14 +58,15 @@ def route_report(report_id: int) -> str:
         )
         db.session.add(referral)
         if partner.id not in wrapped:
-            db.session.add(_wrap(report.id, data_key, RecipientKind.PARTNER, partner.id, partner.public_key))
+            public = vault.PublicKey(partner.public_key)
+            db.session.add(intake.wrap_for(report.id, data_key, RecipientKind.PARTNER, partner.id, public))
         db.session.flush()
         to_send.append(
             notices.add(
                 NotificationKind.NEW_REFERRAL, f"referral/{referral.id}", referral_id=referral.id, report_id=report.id
             )
         )
-    db.session.add(_wrap(report.id, data_key, RecipientKind.RECOVERY, None, keyring.recovery_public().raw))
+    db.session.add(intake.wrap_for(report.id, data_key, RecipientKind.RECOVERY, None, keyring.recovery_public()))
     db.session.delete(wrap)  # from now on the intake key opens nothing of this report
     report.status = ReportStatus.ROUTED
     report.routed_at = now
@@ -76,16 +77,6 @@ def route_report(report_id: int) -> str:
         if notification_id is not None:
             queue.enqueue_notification(notification_id)
     return f"routed to {len(partners)}"
-
-
-def _wrap(report_id, data_key, recipient, partner_id, public_raw) -> ReportKey:
-    info = intake.report_key_info(report_id, recipient, partner_id)
-    return ReportKey(
-        report_id=report_id,
-        recipient=recipient,
-        partner_id=partner_id,
-        wrap=vault.wrap(data_key, vault.PublicKey(public_raw), info),
-    )
 
 
 def _hold(report: Report, reason: str, **detail) -> str:
