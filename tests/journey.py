@@ -81,13 +81,19 @@ def answer_all(client, **overrides):
         assert response.status_code == 302, (step, errors(response.text))
 
 
+def receipt_code(html: str) -> str | None:
+    """The receipt code as the page shows it (groups of four, wrapping only between groups)."""
+    found = re.search(r'id="receipt-code">(.*?)</p>', html, re.S)
+    return found and re.sub(r"<[^>]+>|\s", "", found.group(1))
+
+
 def submit(client):
-    """Send the report from 'Check your answers'; returns (response, reference, receipt code)."""
-    response = post(client, "/report/check", {})
+    """Send the report from 'Check your answers' and follow on to the
+    confirmation; returns (response, reference, receipt code)."""
+    response = post(client, "/report/check", {}, follow_redirects=True)
     assert response.status_code == 200, response.status_code
     reference = re.search(r"<strong>(HC-[A-Z0-9-]+)</strong>", response.text)
-    code = re.search(r'id="receipt-code">([\d-]+)<', response.text)
-    return response, reference and reference.group(1), code and code.group(1)
+    return response, reference and reference.group(1), receipt_code(response.text)
 
 
 def opened_draft(client) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import time
 import zlib
@@ -204,10 +205,25 @@ def test_crafted_exif_never_gives_a_500_and_a_typed_reply_is_kept(client, partne
 
 
 @pytest.mark.parametrize("value", ["99999999999999999999999", "2147483648", "-5", "x"])
-def test_a_huge_or_odd_number_in_remove_is_harmless(client, partners, value):
+def test_a_huge_or_odd_file_number_to_remove_is_harmless(client, partners, value):
     _to_evidence(client)
     _upload(client, "a.png", _png(4, 4))
     page = client.get("/report/evidence")
-    response = client.post("/report/evidence", data={"csrf_token": csrf(page.text), "remove": value})
-    assert response.status_code in (200, 302)
+    response = client.post(f"/report/evidence/remove/{value}", data={"csrf_token": csrf(page.text), "entry": "0"})
+    assert response.status_code in (302, 404)
+    client.post("/report/evidence", data={"csrf_token": csrf(page.text), "remove": value, "continue": "1"})
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftFile)) == 1
+
+
+def test_a_file_is_removed_only_from_its_own_confirmation_page(client, partners):
+    _to_evidence(client)
+    _upload(client, "first.png", _png(4, 4))
+    _upload(client, "second.png", _png(5, 5))
+    page = client.get("/report/evidence").text
+    link = re.findall(r'href="(/report/evidence/remove/\d+)"', page)[0]
+    confirm = client.get(link).text
+    assert "first.png" in confirm and "Are you sure you want to remove this file?" in confirm
+    entry = re.search(r'name="entry" value="([0-9a-f]+)"', confirm).group(1)
+    done = client.post(link, data={"csrf_token": csrf(confirm), "entry": entry}, follow_redirects=True)
+    assert "File 1 has been removed. It was not sent." in done.text
+    assert "first.png" not in done.text and "second.png" in done.text

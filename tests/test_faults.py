@@ -62,11 +62,13 @@ def test_reports_sent_while_redis_is_down_are_kept_and_routed_when_it_returns(ap
     try:
         with worker(app, tmp_path):
             for _ in range(2):
+                client.get("/report/who?new=1")  # 'Start now': one report after another from one browser
                 answer_all(client)
                 assert all(submit(client)[1:])
             wait_for(_everything_done, 30, "the first reports routed")
             redis.stop()
             for _ in range(3):  # Redis is down: people still get a reference and a receipt code
+                client.get("/report/who?new=1")
                 answer_all(client)
                 response, reference, code = submit(client)
                 assert reference and code and "Report sent" in response.text

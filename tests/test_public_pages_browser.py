@@ -113,20 +113,13 @@ def test_a_send_that_fails_says_nothing_was_lost_keeps_the_answers_and_passes_ax
     """The intake key is unreadable at the moment of sending: the person sees a
     calm message with their answers, and the same button then sends it."""
     import re
-    from urllib.parse import urlencode
 
+    from tests.browser_support import answer_in_browser
     from tests.factories import make_partners
-    from tests.journey import ANSWERS, CSRF
+    from tests.journey import ANSWERS
 
     make_partners(police_rule=True)
-    for step, answers in ANSWERS.items():  # answer through the browser's own cookie jar
-        token = CSRF.search(page.request.get(f"{live_server.url}/report/{step}").text()).group(1)
-        page.request.post(
-            f"{live_server.url}/report/{step}",
-            data=urlencode({**answers, "csrf_token": token}, doseq=True),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            max_redirects=0,
-        )
+    answer_in_browser(page, live_server.url)
     page.goto(live_server.url + "/report/check")
     config = live_server.app.config
     key_file = config["INTAKE_PUBLIC_KEY_FILE"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from datetime import timedelta
 
 import pikepdf
 import pytest
@@ -13,7 +14,7 @@ from PIL import Image
 
 from mantra.domain import intake
 from mantra.extensions import db
-from mantra.models import Channel, Draft, DraftFile, Report, ReporterRole
+from mantra.models import Channel, Draft, DraftFile, Report, ReporterRole, utcnow
 
 from .factories import make_partners, stored_file
 from .journey import (
@@ -25,6 +26,7 @@ from .journey import (
     errors,
     opened_draft,
     post,
+    receipt_code,
     send_token,
     submit,
 )
@@ -60,30 +62,58 @@ def test_sending_twice_shows_the_same_confirmation_and_makes_one_report(client, 
     answer_all(client)
     page = client.get("/report/check").text
     form = {"csrf_token": csrf(page), "send_token": send_token(page)}
-    first = client.post("/report/check", data=form)
+    first = client.post("/report/check", data=form, follow_redirects=True)
     # The browser sends the same form again (double click, retry on a bad connection).
-    second = client.post("/report/check", data=form)
-    code = re.search(r'id="receipt-code">([\d-]+)<', first.text).group(1)
-    assert second.status_code == 200 and code in second.text
+    second = client.post("/report/check", data=form, follow_redirects=True)
+    code = receipt_code(first.text)
+    assert second.status_code == 200 and receipt_code(second.text) == code
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
     # The draft now holds the reference and code only (to show them again), no answer and no file.
-    sent = {
+    held = opened_draft(client)["sent"]
+    assert held.pop("until")
+    assert held == {
         "reference": reference_of(first.text),
         "code": code,
         "may_contact": False,
         "news": False,
         "token": form["send_token"],
     }
-    assert opened_draft(client) == {"sent": sent}
     assert not db.session.scalar(sa.select(DraftFile.id))
-    # Coming back to the page later does not show the code again, only the reference.
+
+
+def test_the_receipt_code_is_shown_again_until_the_person_says_they_saved_it(client, partners):
+    """Back, a language switch, a footer link, the start page: the code is not
+    lost. 'I have saved my receipt code' ends it, and a new report starts empty."""
+    answer_all(client)
+    _, reference, code = submit(client)
     back = client.get("/report/check")
-    assert back.status_code == 302
-    start = client.get(back.headers["Location"])
-    reference = db.session.scalar(sa.select(Report.reference))
-    assert reference in start.text and code not in start.text
-    # Starting again begins a new, empty report.
+    assert back.headers["Location"] == "/report/sent"
+    assert client.get("/report/what").headers["Location"] == "/report/sent"
+    client.get("/privacy")
+    switched = client.get("/language/pl?next=/report/sent", follow_redirects=True)
+    assert receipt_code(switched.text) == code and "Wyślij" not in switched.text and 'lang="pl"' in switched.text
+    client.get("/language/en?next=/")
+    start = client.get("/")
+    assert "Show your receipt code" in start.text and receipt_code(start.text) is None
+    printed = client.get("/report/sent/print").text
+    assert receipt_code(printed) == code and reference in printed and "/follow-up/" in printed
+    page = client.get("/report/sent").text
+    done = client.post("/report/sent/saved", data={"csrf_token": csrf(page)}, follow_redirects=True)
+    assert "no longer shown on this device" in done.text and receipt_code(done.text) is None
+    gone = client.get("/report/sent", follow_redirects=True)
+    assert receipt_code(gone.text) is None and "30 minutes" in gone.text
     assert client.get("/report/what").headers["Location"].endswith("/report/who")
+
+
+def test_the_receipt_code_is_not_shown_after_its_time(client, partners):
+    answer_all(client)
+    _, _, code = submit(client)
+    held = opened_draft(client)
+    db.session.execute(sa.update(Draft).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert held["sent"]["code"] == code
+    page = client.get("/report/sent", follow_redirects=True)
+    assert receipt_code(page.text) is None and "only on the device that sent it" in page.text
 
 
 def reference_of(html: str) -> str:
@@ -283,9 +313,18 @@ def test_people_involved_can_be_added_and_removed(client, partners):
     post(client, "/report/people", {"role": "witness", "description": "A shop owner", "add": "1"})
     page = client.get("/report/people")
     assert "Tall, red jacket" in page.text and "A shop owner" in page.text
-    post(client, "/report/people", {"remove": "0"})
-    page = client.get("/report/people")
-    assert "Tall, red jacket" not in page.text and "A shop owner" in page.text
+    # Enter in a field sends the form with its first button: no button there removes anyone.
+    post(client, "/report/people", {"remove": "0", "continue": "1"})
+    assert "Tall, red jacket" in client.get("/report/people").text
+    confirm = client.get("/report/people/remove/1")
+    assert "Are you sure you want to remove person 1?" in confirm.text and "Tall, red jacket" in confirm.text
+    entry = re.search(r'name="entry" value="([0-9a-f]+)"', confirm.text).group(1)
+    form = {"csrf_token": csrf(confirm.text), "entry": entry}
+    removed = client.post("/report/people/remove/1", data=form, follow_redirects=True)
+    assert "Person 1 (Someone responsible) has been removed." in removed.text
+    assert "Tall, red jacket" not in removed.text and "A shop owner" in removed.text
+    client.post("/report/people/remove/1", data=form)  # the same form again (a retry) removes nobody else
+    assert "A shop owner" in client.get("/report/people").text
     missing = post(client, "/report/people", {"role": "witness", "description": "", "add": "1"})
     assert any("Describe the person" in e for e in errors(missing.text))
 
@@ -551,36 +590,44 @@ def test_activity_renews_the_cookie_so_active_people_are_not_timed_out(client, p
     assert "mantra_session=" not in again.headers.get("Set-Cookie", "")
 
 
-def test_after_moving_on_a_resend_cannot_show_the_code_again(client, partners):
+def test_after_saying_it_was_saved_a_resend_cannot_show_the_code_again(client, partners):
     answer_all(client)
     page = client.get("/report/check").text
     form = {"csrf_token": csrf(page), "send_token": send_token(page)}
-    first = client.post("/report/check", data=form)
-    code = re.search(r'id="receipt-code">([\d-]+)<', first.text).group(1)
-    client.get("/")  # the person moved on
-    again = client.post("/report/check", data=form)
-    assert code not in again.text
+    first = client.post("/report/check", data=form, follow_redirects=True)
+    assert receipt_code(first.text)
+    client.post("/report/sent/saved", data={"csrf_token": form["csrf_token"]})  # "I have saved my receipt code"
+    again = client.post("/report/check", data=form, follow_redirects=True)
+    assert receipt_code(again.text) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
 
 
 def test_a_copy_of_the_cookie_is_never_shown_the_receipt_code(client, partners, app):
     """Someone who copied the session cookie on a shared computer sends the
-    form from their own browser within the minute the code is held: without
+    form from their own browser while the code is held: without
     the one-time token of the person's own page they get no code."""
     from flask.testing import FlaskClient
 
     answer_all(client)
     page = client.get("/report/check").text
     copied = client.get_cookie("__Host-mantra_session").value
-    first = client.post("/report/check", data={"csrf_token": csrf(page), "send_token": send_token(page)})
-    code = re.search(r'id="receipt-code">([\d-]+)<', first.text).group(1)
+    first = client.post(
+        "/report/check", data={"csrf_token": csrf(page), "send_token": send_token(page)}, follow_redirects=True
+    )
+    code = receipt_code(first.text)
 
     thief = FlaskClient(app, app.response_class)
     thief.set_cookie("__Host-mantra_session", copied)
-    their_page = thief.get("/report/who").text  # any form gives them a CSRF token for this session
+    their_page = thief.get("/follow-up/").text  # any form gives them a CSRF token for this session
     for token in ("", "guess", send_token(page)[:-1] + "x"):
-        stolen = thief.post("/report/check", data={"csrf_token": csrf(their_page), "send_token": token})
-        assert code not in stolen.text and code.replace("-", "") not in stolen.text
+        stolen = thief.post(
+            "/report/check",
+            data={"csrf_token": csrf(their_page), "send_token": token},
+            follow_redirects=True,
+        )
+        assert receipt_code(stolen.text) is None and code.replace("-", "") not in stolen.text
+    for path in ("/report/sent", "/report/sent/print", "/"):
+        assert receipt_code(thief.get(path, follow_redirects=True).text) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
 
 

@@ -14,7 +14,7 @@ MAX_PEOPLE = 20  # people described on the people page
 MAX_PIXELS = 40_000_000  # an image, decoded
 
 DRAFT_IDLE = timedelta(hours=2)  # answers in progress are deleted after this without a saved answer
-SENT_HELD = timedelta(seconds=60)  # a sent report's receipt code is shown again for this long
+SENT_HELD = timedelta(minutes=30)  # a sent report's receipt code can be shown again (to its sender) for this long
 FOLLOWUP_IDLE = timedelta(minutes=20)  # a follow-up session ends after this without activity
 FOLLOWUP_MAX = timedelta(minutes=60)  # ... and this long after the code was entered, however active
 CENTRE_IDLE = timedelta(minutes=30)  # centre computers are often shared

@@ -83,7 +83,6 @@ def _opened() -> intake.OpenedReport | None:
 @bp.route("/", methods=["GET", "POST"])
 @rate_limit("followup_sign_in")
 def sign_in():
-    sessions.forget_sent_report()
     form = ReceiptForm()
     if form.validate_on_submit():
         g.spam = bool(form.website.data)  # a bot's guess spends nothing of people's budget
@@ -204,6 +203,5 @@ def report():
 @bp.post("/sign-out")
 def sign_out():
     sessions.discard(FOLLOWUP)
-    sessions.forget_sent_report()
     db.session.commit()
     return redirect(url_for("reporting.start"))

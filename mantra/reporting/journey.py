@@ -3,17 +3,21 @@ Each POST commits once; a GET writes nothing."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import secrets
+from datetime import datetime
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..domain import facets, intake, queue
-from ..domain.limits import DRAFT_IDLE, MAX_FILES, MAX_PEOPLE, SENT_HELD, hours
+from ..domain.limits import DRAFT_IDLE, MAX_FILES, MAX_PEOPLE, SENT_HELD, hours, minutes
 from ..extensions import db, rate_limit
+from ..models import utcnow
 from ..web import sessions
 from ..web.access import centre_user
 from ..web.sessions import DRAFT
@@ -22,15 +26,6 @@ from . import bp, questions
 from .steps import BY_SLUG, STEPS, Step, first_incomplete, form_for, sealed_content, steps_for
 
 log = logging.getLogger(__name__)
-
-
-def _load() -> dict:
-    """The answers so far; a sent report's draft is left behind (cookie only)."""
-    answers = sessions.load(DRAFT)
-    if "sent" in answers:
-        sessions.forget(DRAFT)
-        return {}
-    return answers
 
 
 def _save(answers: dict) -> None:
@@ -54,7 +49,9 @@ def question(step: str):
         sessions.forget(DRAFT)  # the cookie only: a GET writes nothing
         return redirect(url_for("reporting.question", step=step))
     spec = BY_SLUG.get(step)
-    answers = _load()
+    answers = sessions.load(DRAFT)
+    if "sent" in answers:  # back from the confirmation: its receipt code, not an empty form
+        return redirect(url_for("reporting.sent"))
     if spec is None or not spec.applies(answers):
         abort(404)
     missing = first_incomplete(answers)
@@ -106,13 +103,6 @@ def _people(spec: Step, answers: dict):
     people = answers.setdefault("people", [])
     form = spec.form()
     if request.method == "POST":
-        if "remove" in request.form:
-            index = request.form.get("remove", type=int)
-            if index is not None and 0 <= index < len(people):
-                people.pop(index)
-                _save(answers)
-                db.session.commit()
-            return redirect(url_for("reporting.question", step="people"))
         # 'Continue' with a description typed but not added adds it: nothing typed is lost.
         adding = "add" in request.form or bool((request.form.get("description") or "").strip())
         if adding and len(people) >= MAX_PEOPLE:
@@ -139,10 +129,6 @@ def _evidence(spec: Step, answers: dict):
     form = spec.form()
     files = sessions.list_files()
     if request.method == "POST":
-        if "remove" in request.form:
-            sessions.remove_file(request.form.get("remove", type=int) or 0)
-            db.session.commit()
-            return redirect(url_for("reporting.question", step="evidence"))
         upload = request.files.get("file")
         chosen = upload is not None and bool(upload.filename)
         # 'Continue' with a file chosen but not uploaded uploads it: nothing chosen is lost.
@@ -166,6 +152,70 @@ def _evidence(spec: Step, answers: dict):
             return redirect(_next_url(spec, answers))
     back, _ = _neighbours(spec, answers)
     return render_template("reporting/evidence.html", form=form, files=files, step=spec, back=back)
+
+
+# --- removing a person or a file: its own page, never a button in the form ----
+# (Enter in a field sends a form with its first button, so a Remove button
+# there would delete someone silently.)
+
+
+def _fingerprint(entry: dict) -> str:
+    """Names the entry a removal page was shown for: a resent or stale form
+    removes nothing else."""
+    return hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _removal_page(step: str, what, rows: list[dict], entry: dict):
+    back = url_for("reporting.question", step=step)
+    if request.method == "POST":
+        if secrets.compare_digest(request.form.get("entry", ""), _fingerprint(entry)):
+            return None  # confirmed: the caller removes it
+        return redirect(back)
+    return render_template("reporting/remove.html", what=what, rows=rows, entry=_fingerprint(entry), back=back)
+
+
+@bp.route("/report/people/remove/<int:number>", methods=["GET", "POST"])
+@rate_limit("question")
+def remove_person(number: int):
+    answers = sessions.load(DRAFT)
+    people = answers.get("people") or []
+    if "sent" in answers or not 1 <= number <= len(people):
+        return redirect(url_for("reporting.question", step="people"))
+    person = people[number - 1]
+    role = dict(BY_SLUG["people"].form().role.choices).get(person["role"], person["role"])
+    rows = [
+        {"key": _l("Who is this person?"), "value": role},
+        {"key": _l("Describe them"), "value": person["description"]},
+    ]
+    page = _removal_page("people", _l("person %(n)d", n=number), rows, person)
+    if page is not None:
+        return page
+    people.pop(number - 1)
+    _save(answers)
+    db.session.commit()
+    flash(_l("Person %(n)d (%(role)s) has been removed.", n=number, role=role))
+    return redirect(url_for("reporting.question", step="people"))
+
+
+@bp.route("/report/evidence/remove/<int:file_id>", methods=["GET", "POST"])
+@rate_limit("question")
+def remove_file(file_id: int):
+    files = {f["id"]: f for f in sessions.list_files()}
+    chosen = files.get(file_id)
+    if chosen is None:
+        return redirect(url_for("reporting.question", step="evidence"))
+    rows = [
+        {"key": _l("File"), "value": chosen["filename"]},
+        {"key": _l("Size"), "value": f"{max(1, round(chosen['size'] / 1024))} KB"},
+    ]
+    page = _removal_page("evidence", _l("this file"), rows, chosen)
+    if page is not None:
+        return page
+    sessions.remove_file(file_id)
+    db.session.commit()
+    number = list(files).index(file_id) + 1
+    flash(_l("File %(n)d has been removed. It was not sent.", n=number))
+    return redirect(url_for("reporting.question", step="evidence"))
 
 
 # --- check your answers, send, confirmation -----------------------------------
@@ -194,11 +244,8 @@ def check():
     if form.validate_on_submit() and not form.website.data:
         return _send(form)
     answers = sessions.load(DRAFT)
-    sent = answers.get("sent")
-    if sent is not None:
-        sessions.forget(DRAFT)
-        flash(_l("Your report has been sent. Your reference number is %(reference)s.", reference=sent["reference"]))
-        return redirect(url_for("reporting.start"))
+    if "sent" in answers:
+        return redirect(url_for("reporting.sent"))
     if not answers:
         flash(_l("Your answers were cleared or have expired. Please start again."))
         return redirect(url_for("reporting.start"))
@@ -238,7 +285,7 @@ def _send(form):
             db.session.rollback()
             sent = sessions.load(DRAFT).get("sent")
             if sent and secrets.compare_digest(sent.get("token", ""), token):
-                return _confirmation(sent)
+                return _to_confirmation(token)
             return redirect(url_for("reporting.check"))  # a copied cookie: the reference at most, never the code
         submission = _submission(claimed)
         report, code = intake.store_report(submission)
@@ -249,6 +296,7 @@ def _send(form):
             "may_contact": claimed.get("may_contact") == "yes",
             "news": submission.news_email is not None,
             "token": token,
+            "until": (utcnow() + SENT_HELD).isoformat(),
         }
         if submission.evidence:
             sessions.discard_files()
@@ -259,20 +307,64 @@ def _send(form):
         log.error("report not stored; the answers are kept (%s)", type(exc).__name__)
         return _check_page(form, sessions.load(DRAFT), problem=True), 503
     queue.enqueue_routing(report_id)  # after the commit; never raises, and the sweeper catches a miss
-    return _confirmation(sent)
+    return _to_confirmation(token)
 
 
-def _confirmation(sent: dict):
-    # Rendered in the response to the POST, never after a redirect, so the
-    # receipt code is never put in a cookie or a URL.
-    return render_template(
-        "reporting/confirmation.html",
-        reference=sent["reference"],
-        code=sent["code"],
-        may_contact=sent["may_contact"],
-        news=sent.get("news", False),
-        centre=centre_user(),
-    )
+def _to_confirmation(token: str):
+    """The send's page token goes in the cookie: it is what shows the receipt
+    code again (after a refresh, a language switch or a footer link), and a
+    copy of the cookie taken before sending does not hold it."""
+    session["receipt"] = token
+    return redirect(url_for("reporting.sent"), 303)
+
+
+def held_receipt() -> dict | None:
+    """The sent report whose receipt code this browser may see again, if any."""
+    sent = sessions.load(DRAFT).get("sent")
+    token = session.get("receipt")
+    if sent and isinstance(token, str) and secrets.compare_digest(sent.get("token", ""), token):
+        return {**sent, "until": datetime.fromisoformat(sent["until"])}
+    return None
+
+
+def _receipt_page(template: str):
+    sent = held_receipt()
+    if sent is None:
+        if "sent" in sessions.load(DRAFT):
+            sessions.forget(DRAFT)
+        flash(
+            _l(
+                "For your safety, we show a receipt code for only %(minutes)d minutes after a report is sent, and "
+                "only on the device that sent it. If you did not save it, you can still make a new report and "
+                "mention the first one.",
+                minutes=minutes(SENT_HELD),
+            )
+        )
+        return redirect(url_for("reporting.start"))
+    return render_template(template, sent=sent, centre=centre_user(), minutes=minutes(SENT_HELD))
+
+
+@bp.get("/report/sent")
+def sent():
+    """The confirmation, with the receipt code: shown again, in the language
+    chosen now, until the person says they saved it or the time is up."""
+    return _receipt_page("reporting/confirmation.html")
+
+
+@bp.get("/report/sent/print")
+def print_receipt():
+    return _receipt_page("reporting/receipt_print.html")
+
+
+@bp.post("/report/sent/saved")
+def receipt_saved():
+    """'I have saved my receipt code': this device stops showing it, now."""
+    if held_receipt() is not None:
+        sessions.discard(DRAFT)
+        db.session.commit()
+        flash(_l("Your receipt code is no longer shown on this device."))
+    session.pop("receipt", None)
+    return redirect(url_for("reporting.start"))
 
 
 def summary_rows(answers: dict) -> list[dict]:

@@ -9,18 +9,18 @@ from ..web import sessions
 from ..web.i18n import LANGUAGES
 from ..web.security import safe_next
 from . import bp
+from .journey import held_receipt
 from .steps import first_incomplete
 
 
 @bp.get("/")
 def start():
-    sessions.forget_sent_report()
     answers = sessions.load(sessions.DRAFT)
     in_progress = None
     if answers and "sent" not in answers:  # answers not sent yet: offer to carry on
         missing = first_incomplete(answers)
         in_progress = url_for("reporting.question", step=missing.slug) if missing else url_for("reporting.check")
-    return render_template("reporting/start.html", in_progress=in_progress)
+    return render_template("reporting/start.html", in_progress=in_progress, receipt=held_receipt())
 
 
 @bp.get("/staying-safe-online")

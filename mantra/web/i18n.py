@@ -41,7 +41,12 @@ def character_count_text() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories="translations",
+        default_timezone="Europe/London",  # times are shown as people in Oxford read them
+    )
 
     @app.context_processor
     def _languages():

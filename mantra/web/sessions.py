@@ -153,13 +153,6 @@ def forget(slot: str) -> None:
     session.pop(slot, None)
 
 
-def forget_sent_report() -> None:
-    """Once the person has moved on, a sent report's receipt code is never shown
-    again: the cookie lets go of it, and its sealed row expires within a minute."""
-    if "sent" in load(DRAFT):
-        forget(DRAFT)
-
-
 def discard(slot: str) -> None:
     """Delete the slot's row and files now, and drop it from the cookie."""
     handle = _handle(slot)

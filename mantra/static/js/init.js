@@ -4,3 +4,9 @@ import { initAll } from "/static/govuk/govuk-frontend.min.js";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
+
+// 'Print this page' buttons (shown only when JavaScript runs; without it the
+// browser's own print command does the same).
+for (const button of document.querySelectorAll("[data-mantra-print]")) {
+  button.addEventListener("click", () => window.print());
+}
