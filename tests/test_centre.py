@@ -219,3 +219,44 @@ def test_a_copied_staff_cookie_stops_working_at_sign_out_and_at_the_absolute_lim
     db.session.execute(sa.update(Draft).values(expires_at=Draft.expires_at - timedelta(hours=8, seconds=1)))
     db.session.commit()
     assert client.get("/centre/submissions").status_code == 302  # a working day is over, however active
+
+
+def test_after_an_idle_sign_out_the_same_member_carries_on_and_nobody_else_sees_the_report(client, app):
+    """A centre computer left for 30 minutes: the next page asks the member to
+    sign in again (never the public journey); the answer being sent is kept,
+    and so is the report, for the same member only."""
+    import time
+
+    from .journey import opened_draft
+
+    _, centre, _, _ = _centre_staff(app)
+    make_user(centre, "other@library.example", PASSWORD, StaffRole.CENTRE)
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    post(client, "/report/who", {"who": "centre_staff"})
+    post(client, "/report/centre-consent", {"person_consented": "yes"})
+    page = client.get("/report/what").text
+    with client.session_transaction() as session:
+        session["staff"] = {**session["staff"], "seen": time.time() - 31 * 60}
+    away = client.post("/report/what", data={"csrf_token": csrf(page), "kinds": ["graffiti"]})
+    assert away.headers["Location"] == "/centre/sign-in?next=/report/what"
+    assert "not used for 30 minutes" in client.get(away.headers["Location"]).text
+    assert "Continue your report" not in client.get("/").text  # the public journey does not open it
+    assert client.get("/report/why").headers["Location"].startswith("/centre/sign-in")
+    back = post(client, away.headers["Location"], {"email": "fatima@library.example", "password": PASSWORD})
+    assert back.headers["Location"] == "/report/what"
+    assert opened_draft(client)["kinds"] == ["graffiti"]  # the answer sent as the time ran out
+
+    with client.session_transaction() as session:
+        session["staff"] = {**session["staff"], "seen": time.time() - 31 * 60}
+    client.get("/report/why")
+    post(client, "/centre/sign-in", {"email": "other@library.example", "password": PASSWORD})
+    assert client.get("/report/why").headers["Location"] == "/report/who"  # a clean start, nothing of it
+    assert "Continue your report" not in client.get("/").text
+
+
+def test_signing_out_says_so(client, app):
+    _centre_staff(app)
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
+    page = client.get("/centre/submissions").text
+    out = client.post("/centre/sign-out", data={"csrf_token": csrf(page)}, follow_redirects=True)
+    assert "You have signed out" in out.text

@@ -224,3 +224,36 @@ def test_a_message_turned_round_or_a_file_moved_in_the_database_does_not_open(cl
     assert page.status_code == 200
     assert "Please call us on 0300 123." not in page.text and "photo.png" not in page.text
     assert page.text.count("This could not be opened") == 2
+
+
+def test_a_message_written_as_the_session_ran_out_is_kept_and_sent_after_signing_in_again(client, app):
+    from mantra.domain.limits import FOLLOWUP_IDLE
+
+    _, code = _reported(client)
+    post(client, "/follow-up/", {"code": code})
+    page = client.get("/follow-up/report").text
+    assert "signed out after 20 minutes without activity" in page
+    long_message = "He came back on Tuesday and said it again.\n" * 40
+    with client.session_transaction() as cookie_session:
+        cookie_session["followup"] = {**cookie_session["followup"], "seen": time.time() - FOLLOWUP_IDLE.total_seconds()}
+    ended = client.post("/follow-up/report", data={"csrf_token": csrf(page), "body": long_message})
+    assert ended.status_code == 200 and "Your message has not been sent" in ended.text
+    assert "He came back on Tuesday" in ended.text and not db.session.scalar(sa.select(sa.func.count(Message.id)))
+    signed_in = client.post(
+        "/follow-up/", data={"csrf_token": csrf(ended.text), "code": code, "unsent": long_message.strip()}
+    )
+    report = client.get(signed_in.headers["Location"]).text
+    assert "Your message has not been sent yet" in report and "He came back on Tuesday" in report
+    post(client, "/follow-up/report", {"body": long_message})
+    assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 1
+    assert "has not been sent yet" not in client.get("/follow-up/report").text
+
+
+def test_a_message_sent_after_the_cookie_itself_expired_is_shown_again_not_lost(client, app):
+    _, code = _reported(client)
+    post(client, "/follow-up/", {"code": code})
+    page = client.get("/follow-up/report").text
+    client.delete_cookie("__Host-mantra_session")  # the browser dropped it: 2 hours without a visit
+    ended = client.post("/follow-up/report", data={"csrf_token": csrf(page), "body": "Please call me back."})
+    assert ended.status_code == 200 and "Please call me back." in ended.text
+    assert "Enter your receipt code" not in ended.text  # a calm page, not an error

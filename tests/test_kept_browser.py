@@ -111,3 +111,98 @@ def test_enter_on_the_people_page_removes_nobody_and_a_removal_is_confirmed(requ
     assert "Person 1 (Someone responsible) has been removed." in page.content()
     assert "Tall man, red jacket" not in page.content() and "A shop owner" in page.content()
     assert_no_axe_violations(page)
+
+
+def test_a_warning_comes_before_the_time_limit_and_stay_on_this_page_restarts_it(page, live_server, seeded):
+    from mantra.extensions import db
+    from mantra.models import Draft
+
+    base = live_server.url
+    answer_in_browser(page, base)
+    page.clock.install()
+    page.goto(base + "/report/account")
+    dialog = page.get_by_role("dialog")
+    assert not dialog.is_visible()
+    page.clock.fast_forward("01:54:00")
+    assert not dialog.is_visible()
+    page.clock.fast_forward("00:02:00")  # 4 minutes left
+    assert dialog.is_visible() and "we will delete your answers at" in dialog.inner_text()
+    assert_no_axe_violations(page)
+    before = db.session.scalar(db.select(Draft.expires_at))
+    with page.expect_response(lambda r: r.url.endswith("/keep-alive")) as kept:
+        dialog.get_by_role("button", name="Stay on this page").click()
+    assert kept.value.ok and kept.value.json()["seconds"] > 7000
+    db.session.expire_all()
+    assert db.session.scalar(db.select(Draft.expires_at)) > before
+    assert not dialog.is_visible()
+    page.clock.fast_forward("01:30:00")
+    assert not dialog.is_visible()  # the clock started again
+
+
+def test_an_expired_session_keeps_the_narrative_being_typed(page_no_js, live_server, seeded):
+    """No JavaScript, no warning: the browser dropped the session (2 hours
+    without a visit) while the person wrote. Continue shows what they typed."""
+    page = page_no_js
+    base = live_server.url
+    answer_in_browser(page, base)
+    page.goto(base + "/report/account")
+    narrative = "They followed me off the bus and shouted at me. " * 20
+    page.get_by_label("What happened, in your own words?").fill(narrative)
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("load")
+    assert page.get_by_label("What happened, in your own words?").input_value() == narrative.strip()
+    assert "this page was open for longer than that" in page.content()
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Continue").click()  # kept; the earlier questions are asked again
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/report/who") and "We kept what you just entered" in page.content()
+
+
+COMBINATIONS = [(police, others) for police in ("Yes", "No") for others in ("Yes", "No")]
+
+
+@pytest.mark.parametrize("police,others", COMBINATIONS)
+def test_the_sharing_and_check_pages_agree_with_the_routing_rules(page, live_server, police, others):
+    """Every combination of answers: the list on 'Check your answers' is the
+    list the worker routes to, every partner there without a Yes says why,
+    and the sharing page names who reads a report nobody else would."""
+    from mantra.domain import accounts
+    from mantra.extensions import db
+    from mantra.jobs.route import route_report
+    from mantra.models import Partner, PartnerKind, Referral, Report, RoutingRule
+
+    made, _ = make_partners(police_rule=True)
+    council, _ = accounts.create_partner("council", "Oxford City Council", PartnerKind.AGENCY, duty_email="d@c.example")
+    db.session.add(
+        RoutingRule(name="council", priority=2, conditions={"consent_partners": True}, partner_id=council.id)
+    )
+    db.session.commit()
+    from mantra.domain import pins
+
+    pins.pin([council])
+    base = live_server.url
+    yes_no = {"Yes": "yes", "No": "no"}
+    answer_in_browser(page, base, sharing={"consent_police": yes_no[police], "consent_partners": yes_no[others]})
+    page.goto(base + "/report/sharing")
+    intro = page.locator("main").inner_text()
+    assert "it goes to Victim Support only" in intro and "tell the police without agreement only if" in intro
+    assert "a support service" not in intro
+    page.goto(base + "/report/check")
+    shown = page.locator("#who-will-see li strong").all_inner_texts()
+    reasons = page.locator("#who-will-see li .mantra-reason").all_inner_texts()
+    assert len(reasons) == len(shown) and all(reasons)
+    if police == "No":
+        assert "Thames Valley Police" not in shown
+    if others == "No":
+        assert "Oxford City Council" not in shown
+    if police == others == "No":
+        assert shown == ["Victim Support"] and "no other organisation receives" in reasons[0]
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_load_state("load")
+    report = db.session.scalar(db.select(Report).order_by(Report.id.desc()))
+    route_report(report.id)
+    routed = db.session.scalars(
+        db.select(Partner.name).join(Referral, Referral.partner_id == Partner.id).where(Referral.report_id == report.id)
+    ).all()
+    assert sorted(routed) == sorted(shown)

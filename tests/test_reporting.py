@@ -660,3 +660,23 @@ def test_the_start_page_offers_to_continue_a_report_in_progress(client, partners
     assert "Continue your report" in again.text and 'href="/report/what"' in again.text
     client.get("/report/who?new=1")
     assert "Start now" in client.get("/").text
+
+
+def test_an_answer_sent_after_the_session_cookie_expired_is_shown_again_with_what_was_typed(client, partners):
+    answer_until(client, "account")
+    page = client.get("/report/account").text
+    client.delete_cookie("__Host-mantra_session")  # the browser dropped it: 2 hours without a visit
+    narrative = "They followed me off the bus and shouted at me.\n" * 30
+    late = client.post("/report/account", data={"csrf_token": csrf(page), "narrative": narrative})
+    assert late.status_code == 200
+    assert "They followed me off the bus" in late.text and "this page was open for longer than that" in late.text
+    # The page's own Continue now keeps it, and asks for the earlier answers again.
+    kept = client.post("/report/account", data={"csrf_token": csrf(late.text), "narrative": narrative})
+    assert kept.headers["Location"] == "/report/who" and opened_draft(client)["narrative"] == narrative.strip()
+
+
+def test_question_pages_say_how_long_answers_are_kept(client, partners):
+    post(client, "/report/who", {"who": "victim"})
+    page = client.get("/report/what").text
+    assert "we delete your answers after 2 hours without activity" in page and "Stay on this page" in page
+    assert "2 hours" in client.get("/").text

@@ -37,9 +37,18 @@ def test_session_cookie_is_secure_httponly_and_samesite(client):
 
 def test_a_form_without_its_csrf_token_gets_a_plain_400(client):
     make_partners()
-    response = client.post("/report/who", data={"who": "victim"})
+    response = client.post("/follow-up/", data={"code": "1234"})
     assert response.status_code == 400 and "open for too long" in response.text
     assert "Exit this page" in response.text
+
+
+def test_a_question_sent_without_its_csrf_token_is_shown_again_and_nothing_is_saved(client):
+    make_partners()
+    response = client.post("/report/who", data={"who": "witness"})
+    assert response.status_code == 200 and "this page was open for longer than that" in response.text
+    assert 'value="witness" checked' in response.text
+    with client.session_transaction() as cookie_session:
+        assert "draft" not in cookie_session
 
 
 def test_not_found_and_wrong_method_get_plain_english_pages(client):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
@@ -34,12 +34,14 @@ class SignInForm(FlaskForm):
     submit = submit_button(_l("Sign in"))
 
 
-def _forget_browser() -> None:
-    """Let go of everything this browser had open, from the cookie. The sealed
-    rows cannot be opened without it, and are deleted when they expire."""
-    sessions.forget(sessions.DRAFT)
+def _signed_out_while_away() -> None:
+    """Idle on a shared computer, revoked or expired: signed out, writing
+    nothing. A report being written is kept (sealed, cookie-held) only for the
+    same member signing in again; anyone else who signs in starts clean, and the
+    public journey will not open it."""
+    session["centre_away"] = session.pop("centre_member", None)
+    sessions.forget(sessions.STAFF)
     sessions.forget(sessions.FOLLOWUP)
-    session.clear()
 
 
 def _discard_browser() -> None:
@@ -59,7 +61,7 @@ def _load_centre_user():
         return
     user_id = sessions.load(sessions.STAFF, idle=CENTRE_IDLE).get("user_id")
     if user_id is None:
-        _forget_browser()  # idle on a shared computer, revoked or expired: signed out, writing nothing
+        _signed_out_while_away()
         return
     user = db.session.get(StaffUser, user_id)
     if user and user.active and user.partner.kind == PartnerKind.CENTRE:
@@ -74,7 +76,13 @@ def sign_in():
         signed_in = signin.check_password(form.email.data, form.password.data)
         user = signed_in.user if signed_in else None
         if user is not None and user.role == StaffRole.CENTRE and user.partner.kind == PartnerKind.CENTRE:
-            _discard_browser()  # nothing of whoever used this browser before
+            if session.get("centre_away") == user.id:  # back after a timeout: carry on with the report
+                sessions.discard(sessions.FOLLOWUP)
+                sessions.discard(sessions.STAFF)
+                session.pop("centre_away")
+            else:
+                _discard_browser()  # nothing of whoever used this browser before
+            session["centre_member"] = user.id
             sessions.save(sessions.STAFF, {"user_id": user.id}, CENTRE_MAX)  # never extended: an absolute limit
             audit.record("centre.signed_in", actor_id=user.id, partner_id=user.partner_id)
             db.session.commit()
@@ -98,7 +106,8 @@ def sign_out():
     """Sign out, deleting the server half of anything this browser had open."""
     _discard_browser()  # the staff session's row goes too: a copied cookie opens nothing
     db.session.commit()
-    return redirect(url_for("reporting.start"))
+    flash(_l("You have signed out. Nothing you entered on this computer can be opened from it now."))
+    return redirect(url_for("centre.sign_in"))
 
 
 @bp.get("/submissions")

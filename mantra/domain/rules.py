@@ -32,7 +32,7 @@ def matches(conditions: dict, facets: dict) -> bool:
 def _consented(partner: Partner, facets: dict) -> bool:
     if partner.is_police:
         return bool(facets["consent_police"])
-    return bool(facets["consent_partners"]) or partner.is_default_triage
+    return bool(facets["consent_partners"])
 
 
 def recipients(facets: dict) -> list[Partner]:
@@ -40,8 +40,10 @@ def recipients(facets: dict) -> list[Partner]:
 
     Consent is a hard limit, whatever a rule says: without consent to share
     with the police no police partner is chosen, and without consent to share
-    with other organisations no other partner is, except the partnership's
-    default triage partner. No match: the default triage partner.
+    with other organisations no other partner is. When nobody is chosen (no
+    rule matched, or consent ruled them all out), the partnership's default
+    triage partner reads it: every report is read by someone. The public pages
+    say exactly this (reporting/sharing.py).
     """
     rules = db.session.scalars(
         sa.select(RoutingRule).where(RoutingRule.enabled).order_by(RoutingRule.priority, RoutingRule.id)

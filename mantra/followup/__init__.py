@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovTextInput
 from wtforms import StringField
@@ -16,15 +18,22 @@ from wtforms.validators import InputRequired
 
 from ..crypto import vault
 from ..domain import intake, messages
-from ..domain.limits import FOLLOWUP_IDLE, FOLLOWUP_MAX, MAX_FILE_BYTES, MAX_FILES_PER_REPORT, megabytes
+from ..domain.limits import FOLLOWUP_IDLE, FOLLOWUP_MAX, MAX_FILE_BYTES, MAX_FILES_PER_REPORT, megabytes, minutes
 from ..extensions import db, rate_limit
-from ..models import STATUS_LABELS, Attachment, Message, MessageDirection, ReportStatus
+from ..models import STATUS_LABELS, Attachment, Message, MessageDirection, ReportStatus, utcnow
 from ..web import sessions
 from ..web.forms import clean_text, honeypot, submit_button, text
+from ..web.security import csrf_failed_page
 from ..web.sessions import FOLLOWUP
 from ..web.uploads import UploadRejected, read_upload
 
 bp = Blueprint("followup", __name__, template_folder="templates", url_prefix="/follow-up")
+
+
+@bp.context_processor
+def _limits():
+    return {"idle_minutes": minutes(FOLLOWUP_IDLE)}
+
 
 STATUS_HELP = {
     ReportStatus.RECEIVED: _l(
@@ -46,6 +55,7 @@ class ReceiptForm(FlaskForm):
         description=_l("20 numbers, for example 1234-5678-9012-3456-7890"),
         validators=[InputRequired(message=_l("Enter your receipt code"))],
     )
+    unsent = text(_l("Your message (not sent yet)"), 5000, area=True)  # kept when the session ran out
     website = honeypot()
     submit = submit_button()
 
@@ -74,10 +84,21 @@ def _opened() -> intake.OpenedReport | None:
     out deletes the server half at once. The server half expires a fixed time
     after the code was entered, however active the person is; the idle clock
     is kept in the signed cookie, so reading the page writes nothing."""
-    held = sessions.load(FOLLOWUP, idle=FOLLOWUP_IDLE)
+    held = _held()
     if not held:
         return None
     return intake.OpenedReport(held["report_id"], base64.b64decode(held["key"]))
+
+
+def _held() -> dict:
+    return sessions.load(FOLLOWUP, idle=FOLLOWUP_IDLE)
+
+
+def _session_ended(message: str | None = None):
+    """The follow-up session ended (or the page's session cookie ran out) while
+    a message was being written: the sign-in page, with the message kept on it."""
+    form = ReceiptForm(formdata=None, unsent=message)
+    return render_template("followup/sign_in.html", form=form, ended=True)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -92,14 +113,14 @@ def sign_in():
             form.code.errors = [_l("We could not find a report with that receipt code. Check the code and try again")]
         else:
             sessions.discard(FOLLOWUP)
-            sessions.save(
-                FOLLOWUP,
-                {"report_id": opened.report_id, "key": base64.b64encode(opened.data_key).decode()},
-                FOLLOWUP_MAX,
-            )
+            held = {"report_id": opened.report_id, "key": base64.b64encode(opened.data_key).decode()}
+            held["until"] = (utcnow() + FOLLOWUP_MAX).isoformat()
+            if form.unsent.data:
+                held["unsent"] = form.unsent.data  # sealed with the session, shown again to send
+            sessions.save(FOLLOWUP, held, FOLLOWUP_MAX)
             db.session.commit()
             return redirect(url_for("followup.report"))
-    return render_template("followup/sign_in.html", form=form)
+    return render_template("followup/sign_in.html", form=form, ended=bool(form.unsent.data))
 
 
 def _messages(opened: intake.OpenedReport) -> list[dict]:
@@ -152,9 +173,12 @@ def _attachment_count(report_id: int) -> int:
 @bp.route("/report", methods=["GET", "POST"])
 @rate_limit("followup_message")
 def report():
-    opened = _opened()
-    if opened is None:
+    held = _held()
+    if not held:
+        if request.method == "POST" and (request.form.get("body") or "").strip():
+            return _session_ended(request.form["body"])
         return redirect(url_for("followup.sign_in"))
+    opened = intake.OpenedReport(held["report_id"], base64.b64decode(held["key"]))
     form = ReplyForm()
     if form.validate_on_submit():
         upload = request.files.get("file")
@@ -176,6 +200,8 @@ def report():
         if not form.file.errors:
             try:
                 messages.add_message(opened, form.body.data, MessageDirection.FROM_REPORTER, evidence)
+                if "unsent" in held:
+                    _keep(held, unsent=None)
                 db.session.commit()
             except sa.exc.IntegrityError as exc:
                 db.session.rollback()
@@ -189,6 +215,9 @@ def report():
                 return redirect(url_for("followup.report", sent=1))
     if opened.report is None:  # erased since the code was entered
         return redirect(url_for("followup.sign_in"))
+    unsent = held.get("unsent") if request.method == "GET" else None
+    if unsent:
+        form.body.data = unsent
     return render_template(
         "followup/report.html",
         form=form,
@@ -197,7 +226,24 @@ def report():
         status_help=STATUS_HELP[opened.report.status],
         messages=_messages(opened),
         sent=request.args.get("sent"),
+        unsent=bool(unsent),
+        ends_at=datetime.fromisoformat(held["until"]) if "until" in held else None,
     )
+
+
+def _keep(held: dict, **changes) -> None:
+    """Change what the follow-up session holds, within its fixed lifetime."""
+    held = {k: v for k, v in {**held, **changes}.items() if v is not None}
+    left = datetime.fromisoformat(held["until"]) - utcnow() if "until" in held else FOLLOWUP_MAX
+    sessions.save(FOLLOWUP, held, max(left, timedelta(seconds=1)))
+
+
+@bp.errorhandler(CSRFError)
+def _page_open_too_long(error: CSRFError):
+    """The session cookie ran out while a message was being written: keep it."""
+    if request.endpoint == "followup.report" and (request.form.get("body") or "").strip():
+        return _session_ended(request.form["body"])
+    return csrf_failed_page()
 
 
 @bp.post("/sign-out")

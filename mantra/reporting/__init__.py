@@ -22,4 +22,4 @@ def _autofill():
     return {"autofill": autofill}
 
 
-from . import journey, pages  # noqa: E402,F401  (registers the routes)
+from . import journey, pages, sharing, timeouts  # noqa: E402,F401  (registers the routes)

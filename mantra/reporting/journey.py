@@ -13,16 +13,18 @@ from datetime import datetime
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 
 from ..domain import facets, intake, queue
-from ..domain.limits import DRAFT_IDLE, MAX_FILES, MAX_PEOPLE, SENT_HELD, hours, minutes
+from ..domain.limits import CENTRE_IDLE, DRAFT_IDLE, MAX_FILES, MAX_PEOPLE, SENT_HELD, hours, minutes
 from ..extensions import db, rate_limit
 from ..models import utcnow
 from ..web import sessions
 from ..web.access import centre_user
+from ..web.security import csrf_failed_page
 from ..web.sessions import DRAFT
 from ..web.uploads import UploadRejected, read_upload
-from . import bp, questions
+from . import bp, questions, sharing
 from .steps import BY_SLUG, STEPS, Step, first_incomplete, form_for, sealed_content, steps_for
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,10 @@ def question(step: str):
     answers = sessions.load(DRAFT)
     if "sent" in answers:  # back from the confirmation: its receipt code, not an empty form
         return redirect(url_for("reporting.sent"))
+    if centre_signed_out(answers):
+        if request.method == "POST" and spec is not None and spec.fields and spec.applies(answers):
+            _keep_answer(spec, answers)
+        return _to_centre_sign_in()
     if spec is None or not spec.applies(answers):
         abort(404)
     missing = first_incomplete(answers)
@@ -73,17 +79,75 @@ def question(step: str):
         db.session.commit()
         return redirect(_next_url(spec, answers))
     back = url_for("reporting.check") if request.args.get("change") else _neighbours(spec, answers)[0]
+    return _question_page(spec, form, back)
+
+
+def _question_page(spec: Step, form, back: str):
     template = "reporting/when.html" if spec.slug == "when" else "reporting/question.html"
     return render_template(template, form=form, step=spec, back=back)
 
 
+@bp.errorhandler(CSRFError)
+def _page_open_too_long(error: CSRFError):
+    """The browser's session ran out while the page was open (2 hours without
+    activity): the page again, with what was typed on it, and a plain word on
+    what happened. Nothing is saved from a post whose origin cannot be checked;
+    the person's next Continue saves it."""
+    spec = BY_SLUG.get((request.view_args or {}).get("step", ""))
+    if request.endpoint != "reporting.question" or spec is None:
+        return csrf_failed_page()
+    answers = sessions.load(DRAFT)
+    flash(
+        _l(
+            "For your safety, answers are deleted after %(hours)d hours without activity, and this page was open "
+            "for longer than that. What you typed on this page is still here: check it and select Continue.",
+            hours=hours(DRAFT_IDLE),
+        )
+        if spec.slug != "evidence"
+        else _l(
+            "For your safety, answers are deleted after %(hours)d hours without activity, and this page was open "
+            "for longer than that. Choose your file again, then select Continue.",
+            hours=hours(DRAFT_IDLE),
+        )
+    )
+    back = _neighbours(spec, answers)[0] if spec.applies(answers) else url_for("reporting.start")
+    if spec.slug == "people":
+        return _people_page(spec, answers, spec.form(), back)
+    if spec.slug == "evidence":
+        return render_template("reporting/evidence.html", form=spec.form(), files=[], step=spec, back=back)
+    return _question_page(spec, form_for(spec, answers), back)
+
+
+def centre_signed_out(answers: dict) -> bool:
+    """A report a centre member was writing, and nobody from the centre is signed in."""
+    return answers.get("who") == "centre_staff" and centre_user() is None
+
+
+def _to_centre_sign_in():
+    flash(
+        _l(
+            "You were signed out because this computer was not used for %(minutes)d minutes. Sign in again to "
+            "carry on with the report: what you entered is kept. If anyone else signs in, it is deleted.",
+            minutes=minutes(CENTRE_IDLE),
+        )
+    )
+    return redirect(url_for("centre.sign_in", next=request.path))
+
+
+def _keep_answer(spec: Step, answers: dict) -> bool:
+    """Save this page's answer when it is valid, whatever else has happened."""
+    form = form_for(spec, answers)
+    if not form.validate():
+        return False
+    answers.update({f: getattr(form, f).data for f in spec.fields})
+    _save(answers)
+    db.session.commit()
+    return True
+
+
 def _keep_late_answer(spec: Step, answers: dict) -> None:
     """An answer sent after the earlier ones expired: keep it rather than lose it."""
-    form = form_for(spec, answers)
-    if form.validate():
-        answers.update({f: getattr(form, f).data for f in spec.fields})
-        _save(answers)
-        db.session.commit()
+    if _keep_answer(spec, answers):
         flash(
             _l(
                 "For your safety, answers are deleted after %(hours)d hours without activity. We kept what you just "
@@ -119,7 +183,11 @@ def _people(spec: Step, answers: dict):
             _save(answers)
             db.session.commit()
             return redirect(_next_url(spec, answers))
-    back, _ = _neighbours(spec, answers)
+    return _people_page(spec, answers, form, _neighbours(spec, answers)[0])
+
+
+def _people_page(spec: Step, answers: dict, form, back: str):
+    people = answers.get("people") or []
     return render_template(
         "reporting/people.html", form=form, people=people, step=spec, back=back, role_labels=dict(form.role.choices)
     )
@@ -233,17 +301,23 @@ def _submission(answers: dict, with_files: bool = True) -> intake.Submission:
     )
 
 
-def who_will_see(answers: dict):
-    return facets.who_will_see(intake.report_from(_submission(answers, with_files=False)))
+def who_will_see(answers: dict) -> list[tuple]:
+    """The partners the routing rules will choose, each with why it is there."""
+    user = centre_user()
+    centre_id = user.partner_id if user else None
+    report = intake.report_from(_submission(answers, with_files=False))
+    return [(p, sharing.reason(p, answers, centre_id)) for p in facets.who_will_see(report)]
 
 
 @bp.route("/report/check", methods=["GET", "POST"])
 @rate_limit("send_report")
 def check():
     form = questions.SubmitReportForm()
+    answers = sessions.load(DRAFT)
+    if centre_signed_out(answers):  # never sent as if a member of the public wrote it
+        return _to_centre_sign_in()
     if form.validate_on_submit() and not form.website.data:
         return _send(form)
-    answers = sessions.load(DRAFT)
     if "sent" in answers:
         return redirect(url_for("reporting.sent"))
     if not answers:

@@ -9,7 +9,7 @@ from ..web import sessions
 from ..web.i18n import LANGUAGES
 from ..web.security import safe_next
 from . import bp
-from .journey import held_receipt
+from .journey import centre_signed_out, held_receipt
 from .steps import first_incomplete
 
 
@@ -17,7 +17,7 @@ from .steps import first_incomplete
 def start():
     answers = sessions.load(sessions.DRAFT)
     in_progress = None
-    if answers and "sent" not in answers:  # answers not sent yet: offer to carry on
+    if answers and "sent" not in answers and not centre_signed_out(answers):  # not sent yet: offer to carry on
         missing = first_incomplete(answers)
         in_progress = url_for("reporting.question", step=missing.slug) if missing else url_for("reporting.check")
     return render_template("reporting/start.html", in_progress=in_progress, receipt=held_receipt())

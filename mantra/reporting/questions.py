@@ -142,7 +142,8 @@ class WhereForm(FlaskForm):
         500,
         area=True,
         hint=_l(
-            "For example a street, a bus route, a shop or a park. Only the organisations you agree to will see this."
+            "For example a street, a bus route, a shop or a park. Only the organisations that receive your report "
+            "will see this: we show you which before you send it."
         ),
     )
     online_detail = text(_l("If it happened online: the website or app, and a link (optional)"), 500)
@@ -211,7 +212,8 @@ class SharingForm(FlaskForm):
         YES_NO,
         _l("Select yes if we can share your report with other organisations"),
         description=_l(
-            "For example the council, your university, or a support service. We will show you exactly who before you send it."
+            "For example the council or your university. If you say no, they will not see your report. We will "
+            "show you exactly who will see it before you send it."
         ),
     )
     submit = _submit()

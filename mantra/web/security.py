@@ -95,6 +95,19 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
+def error_page(code: int, body=None):
+    title, text = ERRORS.get(code, ERRORS[500])
+    if code == 413:
+        text = too_large()
+    return render_template("error.html", title=title, body=body or text), code
+
+
+def csrf_failed_page():
+    return error_page(
+        400, _l("This page was open for too long or was sent twice. Go back, refresh the page and try again.")
+    )
+
+
 csrf = CSRFProtect()  # every form; the web tier's alone, so workers never load Flask-WTF
 
 
@@ -110,23 +123,15 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    def _render(code: int, body=None):
-        title, text = ERRORS.get(code, ERRORS[500])
-        if code == 413:
-            text = too_large()
-        return render_template("error.html", title=title, body=body or text), code
-
     @app.errorhandler(CSRFError)
-    def _csrf(_error):
-        return _render(
-            400, _l("This page was open for too long or was sent twice. Go back, refresh the page and try again.")
-        )
+    def _csrf(_error):  # pages that can show what was sent again have their own handler
+        return csrf_failed_page()
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        return _render(error.code if error.code in ERRORS else 400)
+        return error_page(error.code if error.code in ERRORS else 400)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -137,4 +142,4 @@ def init_app(app: Flask) -> None:
             request.endpoint,
             "".join(traceback.format_tb(error.__traceback__)),
         )
-        return _render(500)
+        return error_page(500)

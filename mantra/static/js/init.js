@@ -10,3 +10,46 @@ initAll();
 for (const button of document.querySelectorAll("[data-mantra-print]")) {
   button.addEventListener("click", () => window.print());
 }
+
+// The timeout warning (GOV.UK's pattern): a few minutes before a time limit,
+// a dialog offers 'Stay on this page', which restarts the clock on the
+// server. Without JavaScript each page says the limit in plain words.
+const timeout = document.querySelector("[data-mantra-timeout]");
+if (timeout && typeof timeout.showModal === "function") {
+  const warning = timeout.querySelector("[data-mantra-warning]");
+  const ended = timeout.querySelector("[data-mantra-ended]");
+  const stay = timeout.querySelector("[data-mantra-stay]");
+  const close = timeout.querySelector("[data-mantra-close]");
+  let timers = [];
+  const schedule = (seconds, warn) => {
+    timers.forEach(clearTimeout);
+    timers = [
+      setTimeout(() => timeout.showModal(), Math.max(seconds - warn, 0) * 1000),
+      setTimeout(() => {
+        warning.hidden = true;
+        stay.hidden = true;
+        ended.hidden = false;
+        close.hidden = false;
+        if (!timeout.open) timeout.showModal();
+        close.focus();
+      }, seconds * 1000),
+    ];
+  };
+  stay.addEventListener("click", async () => {
+    try {
+      const response = await fetch(timeout.dataset.keepAlive, {
+        method: "POST",
+        headers: { "X-CSRFToken": timeout.dataset.csrf },
+        credentials: "same-origin",
+      });
+      const left = await response.json();
+      if (left.warning) warning.textContent = left.warning;
+      schedule(left.seconds, Math.min(Number(timeout.dataset.warn), left.seconds));
+    } catch {
+      // Offline for a moment: the page itself still keeps what was typed.
+    }
+    timeout.close();
+  });
+  close.addEventListener("click", () => timeout.close());
+  schedule(Number(timeout.dataset.seconds), Number(timeout.dataset.warn));
+}
