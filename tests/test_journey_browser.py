@@ -140,7 +140,7 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
     group = page.get_by_role("group", name="Can we contact you about your report?")
     if named:
         group.get_by_label("Yes", exact=True).check()
-        page.get_by_label("Email address").fill(f"{marker}@example.org")
+        page.get_by_label("Email address (optional)").fill(f"{marker}@example.org")
         page.get_by_label("Email", exact=True).check()
     else:
         group.get_by_label("No", exact=True).check()

@@ -206,3 +206,31 @@ def test_the_sharing_and_check_pages_agree_with_the_routing_rules(page, live_ser
         db.select(Partner.name).join(Referral, Referral.partner_id == Partner.id).where(Referral.report_id == report.id)
     ).all()
     assert sorted(routed) == sorted(shown)
+
+
+def test_contact_details_are_asked_only_under_yes_and_dropped_on_no(page, live_server, seeded):
+    from .journey import ANSWERS
+
+    base = live_server.url
+    answer_in_browser(page, base, contact={"may_contact": "no"}, about=ANSWERS["about"])
+    page.goto(base + "/report/contact")
+    email = page.get_by_label("Email address (optional)")
+    contact = page.get_by_role("group", name="Can we contact you about your report?")
+    assert not email.is_visible()
+    contact.get_by_label("Yes", exact=True).check()
+    assert email.is_visible() and email.get_attribute("type") == "email"
+    assert page.get_by_label("Phone number (optional)").get_attribute("type") == "tel"
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("load")
+    summary = page.locator(".govuk-error-summary")
+    assert "Enter an email address or phone number" in summary.inner_text()
+    summary.get_by_role("link").first.click()
+    assert page.evaluate("() => document.activeElement.id") == "email"
+    email.fill("someone@example.org")
+    page.get_by_role("group", name="Can we contact you about your report?").get_by_label("No", exact=True).check()
+    assert not email.is_visible()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("load")
+    page.goto(base + "/report/check")
+    assert "someone@example.org" not in page.content()

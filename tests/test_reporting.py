@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 from datetime import timedelta
@@ -680,3 +681,40 @@ def test_question_pages_say_how_long_answers_are_kept(client, partners):
     page = client.get("/report/what").text
     assert "we delete your answers after 2 hours without activity" in page and "Stay on this page" in page
     assert "2 hours" in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["01865 123456", "(01865) 123-456", "+44 (0)1865 123456", "0044 1865 123456", "07700-900-982", "+48 601 234 567"],
+)
+def test_phone_numbers_are_accepted_as_people_write_them(client, partners, number):
+    answer_until(client, "contact")
+    response = post(client, "/report/contact", {"may_contact": "yes", "phone": number, "methods": ["phone"]})
+    assert response.status_code == 302, errors(response.text)
+    assert opened_draft(client)["phone"] == number
+
+
+def test_contact_details_count_only_under_yes_and_the_missing_details_error_links_to_the_email_field(client, partners):
+    answer_until(client, "contact")
+    page = client.get("/report/contact").text
+    assert re.search(r'id="email"[^>]*type="email"|type="email"[^>]*id="email"', page)
+    assert re.search(r'id="phone"[^>]*type="tel"|type="tel"[^>]*id="phone"', page)
+    assert 'autocomplete="email"' in page and 'autocomplete="tel"' in page
+    assert "govuk-radios__conditional" in page
+    missing = post(client, "/report/contact", {"may_contact": "yes"})
+    assert 'href="#email"' in missing.text and "Enter an email address or phone number" in missing.text
+    # 'No', with details typed before changing the answer (even a wrong one): accepted, and dropped.
+    no = post(client, "/report/contact", {"may_contact": "no", "email": "not-an-email", "phone": "07700 900982"})
+    assert no.status_code == 302, errors(no.text)
+    draft = opened_draft(client)
+    assert draft["may_contact"] == "no" and draft["email"] is None and draft["phone"] is None
+
+
+def test_a_news_address_without_contact_is_sealed_for_the_notify_worker_alone(client, partners):
+    answer_all(client, contact={"may_contact": "no", "news": "yes", "news_email": "news@example.org"})
+    _, reference, code = submit(client)
+    opened = intake.open_with_receipt(code)
+    assert opened.content("contact").get("email") is None
+    assert "news@example.org" not in json.dumps(opened.content("contact"))
+    report = db.session.scalar(sa.select(Report).where(Report.reference == reference))
+    assert report.notify_wrap is not None

@@ -8,7 +8,8 @@ bp = Blueprint("reporting", __name__, template_folder="templates")
 # assistive tools can fill them in). On a reporting centre's computer, shared
 # by many people, autofill is off, so one person's details are never offered
 # to the next.
-AUTOFILL = {"name": "name", "email": "email", "phone": "tel"}
+AUTOFILL = {"name": "name", "email": "email", "news_email": "email", "phone": "tel"}
+INPUT_TYPES = {"email": "email", "news_email": "email", "phone": "tel"}  # the right keyboard on a phone
 
 
 @bp.context_processor
@@ -16,8 +17,11 @@ def _autofill():
     from ..web.access import centre_user
 
     def autofill(f) -> dict:
+        params = {"type": INPUT_TYPES[f.name], "spellcheck": False} if f.name in INPUT_TYPES else {}
         purpose = AUTOFILL.get(f.name)
-        return {} if purpose is None else {"autocomplete": "off" if centre_user() else purpose}
+        if purpose is not None:
+            params["autocomplete"] = "off" if centre_user() else purpose
+        return params
 
     return {"autofill": autofill}
 

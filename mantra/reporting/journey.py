@@ -82,8 +82,11 @@ def question(step: str):
     return _question_page(spec, form, back)
 
 
+OWN_TEMPLATES = {"when": "reporting/when.html", "contact": "reporting/contact.html"}
+
+
 def _question_page(spec: Step, form, back: str):
-    template = "reporting/when.html" if spec.slug == "when" else "reporting/question.html"
+    template = OWN_TEMPLATES.get(spec.slug, "reporting/question.html")
     return render_template(template, form=form, step=spec, back=back)
 
 
@@ -296,7 +299,7 @@ def _submission(answers: dict, with_files: bool = True) -> intake.Submission:
         submitted_by_id=user.id if user else None,
         content=sealed_content(answers),
         evidence=sessions.load_files() if with_files else [],
-        news_email=answers.get("email") if answers.get("news") == "yes" else None,
+        news_email=answers.get("news_email") if answers.get("news") == "yes" else None,
         language=str(get_locale() or "en"),
     )
 

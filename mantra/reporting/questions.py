@@ -3,10 +3,10 @@ question; the steps (steps.py) say which page asks it and where it is sealed."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import date
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -229,7 +229,7 @@ class SituationForm(FlaskForm):
     submit = _submit()
 
 
-UK_PHONE = re.compile(r"^(\+44\s?|0)[\d\s]{9,13}$")
+CONTACT_DETAILS = ("methods", "email", "phone", "safe_times")  # asked only under 'Yes', dropped on 'No'
 
 
 class ContactForm(FlaskForm):
@@ -246,6 +246,16 @@ class ContactForm(FlaskForm):
         254,
         hint=_l("We will only send a short message asking you to check your report; never what you wrote."),
     )
+    phone = text(
+        _l("Phone number (optional)"),
+        30,
+        hint=_l("For example 01632 960 001 or 07700 900 982. For international numbers include the country code."),
+    )
+    safe_times = text(
+        _l("When is it safe to contact you? (optional)"),
+        500,
+        hint=_l("For example: weekdays after 6pm, never leave a voicemail."),
+    )
     news = ChoiceField(
         _l("Would you like an email when there is news about your report? (optional)"),
         YES_NO,
@@ -255,11 +265,13 @@ class ContactForm(FlaskForm):
             "It never says what your report is about. You can say yes even if we cannot contact you."
         ),
     )
-    phone = text(_l("Phone number (optional)"), 30, hint=_l("For international numbers include the country code"))
-    safe_times = text(
-        _l("When is it safe to contact you? (optional)"),
-        500,
-        hint=_l("For example: weekdays after 6pm, never leave a voicemail."),
+    news_email = text(
+        _l("Email address for news"),
+        254,
+        hint=_l(
+            "Only the part of this service that sends these emails can read this address. The organisations "
+            "handling your report never see it."
+        ),
     )
     language = text(_l("Which language would you like us to use? (optional)"), 100)
     access_needs = text(
@@ -270,32 +282,58 @@ class ContactForm(FlaskForm):
     )
     submit = _submit()
 
+    def validate(self, extra_validators=None):
+        """Details revealed under an answer count only with that answer: on 'No'
+        they are dropped, typed or not, and never stop the page."""
+        super().validate(extra_validators)
+        if self.may_contact.data != "yes":
+            for name in CONTACT_DETAILS:
+                getattr(self, name).data = [] if name == "methods" else None
+                getattr(self, name).errors = []
+        elif not (self.email.data or self.phone.data or self.email.errors or self.phone.errors):
+            self.email.errors = [_l("Enter an email address or phone number so we can contact you, or select no")]
+        if self.news.data != "yes":
+            self.news_email.data, self.news_email.errors = None, []
+        elif not (self.news_email.data or self.news_email.errors):
+            self.news_email.data = self.email.data
+            if not self.news_email.data:
+                self.news_email.errors = [_l("Enter an email address for the news emails, or select no")]
+        return not any(f.errors for f in self)
+
     def validate_email(self, field):
-        if field.data:
-            try:
-                field.data = validate_email(field.data, check_deliverability=False).normalized
-            except EmailNotValidError:
-                raise ValidationError(
-                    _l("Enter an email address in the correct format, like name@example.com")
-                ) from None
+        _check_email(field)
+
+    def validate_news_email(self, field):
+        _check_email(field)
 
     def validate_phone(self, field):
-        if field.data and not (UK_PHONE.match(field.data) or re.fullmatch(r"\+[1-9][\d\s]{6,18}", field.data)):
+        if field.data and not _is_phone_number(field.data):
             raise ValidationError(_l("Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"))
-
-    def validate_may_contact(self, field):
-        if field.data == "yes" and not (self.email.data or self.phone.data):
-            raise ValidationError(_l("Enter an email address or phone number so we can contact you, or select no"))
-
-    def validate_news(self, field):
-        if field.data == "yes" and not self.email.data:
-            raise ValidationError(_l("Enter an email address for the news emails, or select no"))
 
     def validate_methods(self, field):
         if "email" in (field.data or []) and not self.email.data:
             raise ValidationError(_l("Enter an email address, or do not select email"))
         if {"phone", "text"} & set(field.data or []) and not self.phone.data:
             raise ValidationError(_l("Enter a phone number, or do not select phone call or text message"))
+
+
+def _check_email(field):
+    if field.data:
+        try:
+            field.data = validate_email(field.data, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise ValidationError(_l("Enter an email address in the correct format, like name@example.com")) from None
+
+
+def _is_phone_number(value: str) -> bool:
+    """Numbers as people write them (GOV.UK's telephone pattern): spaces,
+    dashes, dots, brackets, +44 (0) 1865 ..., 0044, or any country's number
+    with its code. phonenumbers knows each country's lengths."""
+    try:
+        number = phonenumbers.parse(value.replace("(0)", ""), "GB")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_possible_number(number)
 
 
 def _monitoring(label, options):

@@ -39,6 +39,7 @@ class Step:
     required: tuple[str, ...] = ()
     sealed_apart: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # question -> other group
     collection: str | None = None  # the page adds entries to a list kept under this answer
+    not_sealed: tuple[str, ...] = ()  # answers kept in the draft but sealed elsewhere, never with the report
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -48,7 +49,7 @@ class Step:
     @property
     def answers(self) -> tuple[str, ...]:
         """Answers this page leaves in the draft, to be sealed."""
-        return (self.collection,) if self.collection else self.fields
+        return (self.collection,) if self.collection else tuple(f for f in self.fields if f not in self.not_sealed)
 
     def __post_init__(self):
         assert self.sealed in SEALED_GROUPS or self.sealed is None, self.slug
@@ -86,7 +87,14 @@ STEPS = [
         title=_l("About your situation"),
         required=("student", "council_tenant"),
     ),
-    Step("contact", q.ContactForm, "contact", title=_l("Contacting you"), required=("may_contact",)),
+    Step(
+        "contact",
+        q.ContactForm,
+        "contact",
+        title=_l("Contacting you"),
+        required=("may_contact",),
+        not_sealed=("news_email",),  # sealed to the notify key alone (intake.Submission.news_email)
+    ),
     Step("about", q.AboutForm, "monitoring", title=_l("About you"), sealed_apart=MappingProxyType({"name": "contact"})),
 ]
 BY_SLUG = {s.slug: s for s in STEPS}

@@ -1,9 +1,43 @@
 // Marks JavaScript support and starts GOV.UK Frontend's components.
 // Kept in a file so the Content-Security-Policy can forbid inline script.
-import { initAll } from "/static/govuk/govuk-frontend.min.js";
+import {
+  Button,
+  CharacterCount,
+  Checkboxes,
+  createAll,
+  ErrorSummary,
+  ExitThisPage,
+  NotificationBanner,
+  SkipLink,
+} from "/static/govuk/govuk-frontend.min.js";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
-initAll();
+for (const component of [Button, CharacterCount, Checkboxes, ErrorSummary, ExitThisPage, NotificationBanner, SkipLink]) {
+  createAll(component);
+}
+
+// Radios with details revealed under an answer. GOV.UK Frontend's own Radios
+// module sets aria-expanded on the radio, which ARIA does not allow there
+// (axe-core: aria-allowed-attr, govuk-frontend issue 979); this shows and
+// hides the same way and links the radio to what it reveals with
+// aria-controls only. Without JavaScript everything is shown.
+for (const radios of document.querySelectorAll('[data-module="govuk-radios"]')) {
+  const inputs = [...radios.querySelectorAll('input[type="radio"]')];
+  const sync = () => {
+    for (const input of inputs) {
+      const target = document.getElementById(input.dataset.ariaControls || input.getAttribute("aria-controls"));
+      if (target) target.classList.toggle("govuk-radios__conditional--hidden", !input.checked);
+    }
+  };
+  for (const input of inputs) {
+    if (input.dataset.ariaControls) {
+      input.setAttribute("aria-controls", input.dataset.ariaControls);
+      input.removeAttribute("data-aria-controls");
+    }
+    input.addEventListener("change", sync);
+  }
+  sync();
+}
 
 // 'Print this page' buttons (shown only when JavaScript runs; without it the
 // browser's own print command does the same).
