@@ -45,12 +45,26 @@ def test_centre_staff_report_for_someone_with_consent_sealed_to_the_centre(clien
     assert reference in listing.text
 
 
-def test_centre_staff_cannot_report_for_someone_who_did_not_agree(client, app):
+def test_centre_staff_are_not_asked_who_and_every_page_says_who_is_signed_in(client, app):
     _centre_staff(app)
     post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
-    post(client, "/report/who", {"who": "centre_staff"})
+    assert client.get("/report/who?new=1").headers["Location"] == "/report/who"
+    assert client.get("/report/who").headers["Location"] == "/report/centre-consent"
+    for path in ("/report/centre-consent", "/", "/privacy", "/centre/submissions"):
+        page = client.get(path).text
+        assert "Signed in as Staff Member, Central Library centre" in page and "/centre/sign-out" in page
+
+
+def test_centre_staff_cannot_report_for_someone_who_did_not_agree_and_are_told_what_to_do(client, app):
+    _centre_staff(app)
+    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
     response = post(client, "/report/centre-consent", {"person_consented": "no"})
-    assert any("only report for someone with their agreement" in e for e in errors(response.text))
+    assert response.headers["Location"] == "/report/centre-consent/cannot-continue"
+    page = client.get(response.headers["Location"]).text
+    assert "You can only report for someone with their agreement" in page and "Victim Support can help" in page
+    assert client.get("/report/what").headers["Location"] == "/report/centre-consent"  # no way on without a yes
+    assert client.get("/report/check").status_code == 302
+    assert post(client, "/report/centre-consent", {"person_consented": "yes"}).headers["Location"] == "/report/what"
 
 
 def test_a_centre_sees_only_its_own_submissions(client, app):
@@ -106,6 +120,8 @@ def test_a_member_of_the_public_choosing_centre_staff_is_asked_to_sign_in(client
     make_partners()
     response = post(client, "/report/who", {"who": "centre_staff"})
     assert "/centre/sign-in" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).text
+    assert "If that is not you, go back and choose another answer" in page
 
 
 def test_centre_staff_are_signed_out_after_30_idle_minutes(client, app):
@@ -165,7 +181,7 @@ def test_signing_out_deletes_a_part_written_report_on_the_server(client, app):
 
     _centre_staff(app)
     post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
-    post(client, "/report/who", {"who": "centre_staff"})
+    post(client, "/report/centre-consent", {"person_consented": "yes"})
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 2  # the staff session, the draft
     from .journey import csrf
 
@@ -232,7 +248,6 @@ def test_after_an_idle_sign_out_the_same_member_carries_on_and_nobody_else_sees_
     _, centre, _, _ = _centre_staff(app)
     make_user(centre, "other@library.example", PASSWORD, StaffRole.CENTRE)
     post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": PASSWORD})
-    post(client, "/report/who", {"who": "centre_staff"})
     post(client, "/report/centre-consent", {"person_consented": "yes"})
     page = client.get("/report/what").text
     with client.session_transaction() as session:
@@ -250,7 +265,7 @@ def test_after_an_idle_sign_out_the_same_member_carries_on_and_nobody_else_sees_
         session["staff"] = {**session["staff"], "seen": time.time() - 31 * 60}
     client.get("/report/why")
     post(client, "/centre/sign-in", {"email": "other@library.example", "password": PASSWORD})
-    assert client.get("/report/why").headers["Location"] == "/report/who"  # a clean start, nothing of it
+    assert client.get("/report/why").headers["Location"] == "/report/centre-consent"  # a clean start, nothing of it
     assert "Continue your report" not in client.get("/").text
 
 

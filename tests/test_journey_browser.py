@@ -55,14 +55,12 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
     """Answer every question, checking each page and each error state with axe."""
     page.goto(f"{base}/report/who")
     assert_no_axe_violations(page)
-    _error_state(page, "Select who you are reporting as")
-    if centre:
-        page.get_by_label("I work at this reporting centre").check()
-        _continue(page)
-        assert_no_axe_violations(page)
+    if centre:  # centre staff are not asked who is reporting: straight to the person's agreement
+        assert page.url.endswith("/report/centre-consent")
         _error_state(page, "Select yes if the person agreed")
         page.get_by_label("Yes, they agreed").check()
     else:
+        _error_state(page, "Select who you are reporting as")
         page.get_by_label(who).check()
     _continue(page)
 
@@ -121,23 +119,33 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
     _continue(page)
 
     assert_no_axe_violations(page)
-    _error_state(page, "Select yes if we can share your report with the police")
-    page.get_by_role("group", name="Can we share your report with the police?").get_by_label("Yes", exact=True).check()
-    page.get_by_role("group", name="Can we share your report with other organisations that can help?").get_by_label(
+    report = "this report" if centre else "your report"
+    _error_state(page, f"Select yes if we can share {report} with the police")
+    page.get_by_role("group", name=f"Can we share {report} with the police?").get_by_label("Yes", exact=True).check()
+    page.get_by_role("group", name=f"Can we share {report} with other organisations that can help?").get_by_label(
         "Yes", exact=True
     ).check()
     _continue(page)
 
     assert_no_axe_violations(page)
-    _error_state(page, "Select if you are a student")
+    _error_state(
+        page,
+        "Select if you are a student"
+        if who == "It happened to me" and not centre
+        else "Select if the person it happened to is a student",
+    )
     # Worded for the person it happened to when someone else reports.
     page.get_by_role("group", name=re.compile("student")).get_by_label("No", exact=True).check()
     page.get_by_role("group", name=re.compile("rent")).get_by_label("No", exact=True).check()
     _continue(page)
 
     assert_no_axe_violations(page)
-    _error_state(page, "Select yes if we can contact you")
-    group = page.get_by_role("group", name="Can we contact you about your report?")
+    if centre:
+        _error_state(page, "Select yes if the organisations can contact the person")
+        group = page.get_by_role("group", name="Can the organisations contact the person about this report?")
+    else:
+        _error_state(page, "Select yes if we can contact you")
+        group = page.get_by_role("group", name="Can we contact you about your report?")
     if named:
         group.get_by_label("Yes", exact=True).check()
         page.get_by_label("Email address (optional)").fill(f"{marker}@example.org")

@@ -718,3 +718,51 @@ def test_a_news_address_without_contact_is_sealed_for_the_notify_worker_alone(cl
     assert "news@example.org" not in json.dumps(opened.content("contact"))
     report = db.session.scalar(sa.select(Report).where(Report.reference == reference))
     assert report.notify_wrap is not None
+
+
+@pytest.mark.parametrize(
+    "who,about_title,whose,situation_error,police_question",
+    [
+        (
+            "victim",
+            "About you",
+            "Only the organisations that receive your report see your answers",
+            "Select if you are a student",
+            "Can we share your report with the police?",
+        ),
+        (
+            "witness",
+            "About you",
+            "about you, the person making this report",
+            "Select if the person it happened to is a student",
+            "Can we share your report with the police?",
+        ),
+        (
+            "on_behalf",
+            "About the person it happened to",
+            "answer only what they are happy to share",
+            "Select if the person it happened to is a student",
+            "Can we share this report with the police?",
+        ),
+    ],
+)
+def test_every_question_reads_right_for_who_is_reporting(
+    client, partners, who, about_title, whose, situation_error, police_question
+):
+    answer_until(client, "sharing")
+    post(client, "/report/who", {"who": who})
+    assert police_question in client.get("/report/sharing").text
+    post(client, "/report/sharing", ANSWERS["sharing"])
+    missing = post(client, "/report/situation", {})
+    assert situation_error in errors(missing.text)
+    post(client, "/report/situation", ANSWERS["situation"])
+    post(client, "/report/contact", ANSWERS["contact"])
+    about = client.get("/report/about").text
+    assert f'<h1 class="govuk-heading-l">{about_title}</h1>' in about and whose in about
+    someone_else = who == "on_behalf"
+    assert ("Their name" in about) is someone_else and (
+        "Do they consider themselves disabled?" in about
+    ) is someone_else
+    post(client, "/report/about", {"name": "Ola"})
+    check = client.get("/report/check").text
+    assert ("Their name" in check) is someone_else

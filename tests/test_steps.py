@@ -27,11 +27,14 @@ def test_every_question_on_every_page_is_stored_in_a_sealed_group(app):
             answers[name] = f"{step.slug}-{name}"
             if name not in step.not_sealed:
                 questions.add(name)
-    answers["who"] = "centre_staff"  # so that every step applies, the centre's own one too
-    content = sealed_content(answers)
-    assert set(content) == set(SEALED_GROUPS)
-    stored = {name: value for group in content.values() for name, value in group.items()}
-    assert questions and all(stored[name] == answers[name] for name in questions)
+    stored = {}
+    for who in ("victim", "centre_staff"):  # between them every step applies (the centre's own one too)
+        content = sealed_content({**answers, "who": who})
+        assert set(content) == set(SEALED_GROUPS)
+        stored.update({name: value for group in content.values() for name, value in group.items()})
+    answers["who"] = "centre_staff"
+    assert questions and all(stored[name] == answers[name] for name in questions if name != "who")
+    assert stored["who"] == "victim"
     assert stored["people"] == [{"marker": "people-entry"}]
     assert content["contact"]["name"] == "about-name" and "name" not in content["monitoring"]
     # The address for news is sealed to the notify key alone (intake), never with the report.

@@ -311,7 +311,7 @@ def test_reading_any_page_in_any_state_writes_nothing(client, partners, app, red
     assert _gets(client, redis_conn, writes, ["/follow-up/report"]) == {"/follow-up/report": 302}
 
     post(client, "/centre/sign-in", {"email": "centre@library.example", "password": "library centre password"})
-    post(client, "/report/who", {"who": "centre_staff"})
+    post(client, "/report/centre-consent", {"person_consented": "yes"})
     assert (
         _gets(client, redis_conn, writes, ["/centre/submissions", "/report/centre-consent"])["/centre/submissions"]
         == 200

@@ -68,6 +68,12 @@ def _load_centre_user():
         g.centre_user = user
 
 
+@bp.app_context_processor
+def _centre_member():
+    """Who is signed in on a centre's computer: every page says so, with Sign out."""
+    return {"centre_member": g.get("centre_user")}
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @rate_limit("centre_sign_in")
 def sign_in():
@@ -98,7 +104,8 @@ def sign_in():
             )
         ]
         db.session.commit()  # the failed attempt counts towards the lockout
-    return render_template("centre/sign_in.html", form=form)
+    from_journey = safe_next(request.args.get("next"), "").startswith("/report/")
+    return render_template("centre/sign_in.html", form=form, from_journey=from_journey)
 
 
 @bp.post("/sign-out")

@@ -37,7 +37,8 @@ def _save(answers: dict) -> None:
 def _neighbours(step: Step, answers: dict) -> tuple[str, str]:
     steps = steps_for(answers)
     i = next(i for i, s in enumerate(steps) if s.slug == step.slug)
-    back = url_for("reporting.question", step=steps[i - 1].slug) if i else url_for("reporting.start")
+    first = url_for("centre.submissions") if centre_user() else url_for("reporting.start")
+    back = url_for("reporting.question", step=steps[i - 1].slug) if i else first
     after = url_for("reporting.question", step=steps[i + 1].slug) if i + 1 < len(steps) else url_for("reporting.check")
     return back, after
 
@@ -51,15 +52,18 @@ def question(step: str):
         sessions.forget(DRAFT)  # the cookie only: a GET writes nothing
         return redirect(url_for("reporting.question", step=step))
     spec = BY_SLUG.get(step)
-    answers = sessions.load(DRAFT)
+    answers = load_answers()
     if "sent" in answers:  # back from the confirmation: its receipt code, not an empty form
         return redirect(url_for("reporting.sent"))
     if centre_signed_out(answers):
         if request.method == "POST" and spec is not None and spec.fields and spec.applies(answers):
             _keep_answer(spec, answers)
         return _to_centre_sign_in()
-    if spec is None or not spec.applies(answers):
+    if spec is None:
         abort(404)
+    if not spec.applies(answers):  # e.g. 'who' for a centre's staff: on to the first question that applies
+        missing = first_incomplete(answers)
+        return redirect(url_for("reporting.question", step=missing.slug) if missing else url_for("reporting.check"))
     missing = first_incomplete(answers)
     if missing is not None and STEPS.index(missing) < STEPS.index(spec):
         if request.method == "POST" and spec.fields:
@@ -137,6 +141,15 @@ def _to_centre_sign_in():
     return redirect(url_for("centre.sign_in", next=request.path))
 
 
+def load_answers() -> dict:
+    """The draft's answers. A centre's staff member is not asked who is
+    reporting: they report for the person in front of them."""
+    answers = sessions.load(DRAFT)
+    if centre_user() is not None and "sent" not in answers and not answers.get("who"):
+        answers["who"] = "centre_staff"
+    return answers
+
+
 def _keep_answer(spec: Step, answers: dict) -> bool:
     """Save this page's answer when it is valid, whatever else has happened."""
     form = form_for(spec, answers)
@@ -161,6 +174,8 @@ def _keep_late_answer(spec: Step, answers: dict) -> None:
 
 
 def _next_url(spec: Step, answers: dict) -> str:
+    if not spec.accepts(answers):  # an answer that cannot go on: a page on what to do instead
+        return url_for("reporting.cannot_continue", step=spec.slug)
     if request.args.get("change") and first_incomplete(answers) is None:
         return url_for("reporting.check")
     return _neighbours(spec, answers)[1]
@@ -312,11 +327,21 @@ def who_will_see(answers: dict) -> list[tuple]:
     return [(p, sharing.reason(p, answers, centre_id)) for p in facets.who_will_see(report)]
 
 
+@bp.get("/report/<step>/cannot-continue")
+def cannot_continue(step: str):
+    """Where an answer that cannot go on leads: what to do next, never a dead end."""
+    spec = BY_SLUG.get(step)
+    answers = load_answers()
+    if spec is None or not spec.applies(answers) or spec.accepts(answers):
+        return redirect(url_for("reporting.start"))
+    return render_template(f"reporting/cannot_continue/{spec.slug}.html", step=spec)
+
+
 @bp.route("/report/check", methods=["GET", "POST"])
 @rate_limit("send_report")
 def check():
     form = questions.SubmitReportForm()
-    answers = sessions.load(DRAFT)
+    answers = load_answers()
     if centre_signed_out(answers):  # never sent as if a member of the public wrote it
         return _to_centre_sign_in()
     if form.validate_on_submit() and not form.website.data:

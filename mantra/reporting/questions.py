@@ -404,14 +404,6 @@ class CentreConsentForm(FlaskForm):
     )
     submit = _submit()
 
-    def validate_person_consented(self, field):
-        if field.data == "no":
-            raise ValidationError(
-                _l(
-                    "You can only report for someone with their agreement. You can still report without their details, as a witness."
-                )
-            )
-
 
 class SubmitReportForm(FlaskForm):
     website = honeypot()

@@ -50,4 +50,4 @@ def reason(partner: Partner, answers: dict, centre_id: int | None):
 
 @bp.app_context_processor
 def _sharing():
-    return {"police_exception": POLICE_EXCEPTION, "fallback_text": fallback_text}
+    return {"police_exception": POLICE_EXCEPTION, "fallback_text": fallback_text, "fallback_partner": fallback_partner}

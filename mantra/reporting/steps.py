@@ -16,8 +16,8 @@ from wtforms.fields.core import UnboundField
 from ..domain.intake import SEALED_GROUPS
 from ..extensions import db
 from ..models import Area, AreaKind, Partner
-from ..web.access import centre_user
 from . import questions as q
+from . import wording
 
 
 def _questions(form: type) -> tuple[str, ...]:
@@ -40,6 +40,7 @@ class Step:
     sealed_apart: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # question -> other group
     collection: str | None = None  # the page adds entries to a list kept under this answer
     not_sealed: tuple[str, ...] = ()  # answers kept in the draft but sealed elsewhere, never with the report
+    accepts: Callable[[dict], bool] = lambda answers: True  # an answer that cannot go on (it has its own page)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -58,13 +59,15 @@ class Step:
 
 
 STEPS = [
-    Step("who", q.WhoForm, "account", required=("who",)),
+    # Centre staff are not asked who they are: they report for the person in front of them.
+    Step("who", q.WhoForm, "account", applies=lambda a: a.get("who") != "centre_staff", required=("who",)),
     Step(
         "centre-consent",
         q.CentreConsentForm,
         "account",
         applies=lambda a: a.get("who") == "centre_staff",
         required=("person_consented",),
+        accepts=lambda a: a.get("person_consented") == "yes",
     ),
     Step("what", q.WhatForm, "account", required=("kinds",)),
     Step("why", q.WhyForm, "account", required=("strands",)),
@@ -106,7 +109,7 @@ def steps_for(answers: dict) -> list[Step]:
 
 def first_incomplete(answers: dict) -> Step | None:
     for step in steps_for(answers):
-        if any(answers.get(f) in (None, "", []) for f in step.required):
+        if any(answers.get(f) in (None, "", []) for f in step.required) or not step.accepts(answers):
             return step
     return None
 
@@ -141,17 +144,13 @@ def _student_choices(for_someone: bool) -> list[tuple[str, str]]:
 
 
 def form_for(step: Step, answers: dict | None = None, **kwargs):
-    """The step's form, with the choices and wording that depend on data, on
-    who is signed in, and on who is reporting."""
+    """The step's form, with the choices that depend on data and the wording
+    that depends on who is reporting (wording.py)."""
     form = step.form(**kwargs)
+    role = (answers or {}).get("who") or "victim"
     if step.slug == "situation":
-        for_someone = (answers or {}).get("who", "victim") != "victim"
-        form.student.choices = _student_choices(for_someone)
-        if for_someone:
-            form.student.label.text = _l("Is the person it happened to a student?")
-            form.council_tenant.label.text = _l("Does the person it happened to rent their home from the council?")
+        form.student.choices = _student_choices(for_someone=role != "victim")
     if step.slug == "where":
         form.area.choices = [("", _l("Select a place"))] + _areas()
-    if step.slug == "who" and centre_user():  # centre staff report for the person in front of them
-        form.who.choices = [("centre_staff", _l("I work at this reporting centre and am reporting for someone"))]
+    wording.apply(step.slug, form, role)
     return form
