@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.do")
 
     if app.config.get("TRUSTED_PROXIES"):
         # Behind a load balancer: take the client address and scheme from it,

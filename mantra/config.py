@@ -119,9 +119,10 @@ def load(instance_path: str) -> dict:
         or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "NEUTRAL_EXIT_URL": os.environ.get("MANTRA_EXIT_URL", "https://www.bbc.co.uk/weather"),
         "PARTNERSHIP_NAME": os.environ.get("MANTRA_PARTNERSHIP_NAME", "Oxford Community Safety Partnership"),
-        # Attempts allowed from one address, per form (POST only). A load test may
+        # Posts allowed per browser and per address, per form. A load test may
         # raise them all by MANTRA_RATE_LIMIT_FACTOR; the limiter still runs.
-        "RATE_LIMITS": _rate_limits(_env_int("MANTRA_RATE_LIMIT_FACTOR", "1")),
+        "RATE_LIMITS": _rate_limits(RATE_LIMITS, _env_int("MANTRA_RATE_LIMIT_FACTOR", "1")),
+        "ADDRESS_RATE_LIMITS": _rate_limits(ADDRESS_RATE_LIMITS, _env_int("MANTRA_RATE_LIMIT_FACTOR", "1")),
         "TRUSTED_PROXIES": _env_int("MANTRA_TRUSTED_PROXIES", "0"),
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -178,6 +179,8 @@ def load(instance_path: str) -> dict:
     return cfg
 
 
+# Limits on posts, per browser (a random id in its session cookie): one person
+# writing one report makes 15 to 25 posts, so these are far above that.
 RATE_LIMITS = {
     "question": "300 per hour",
     "send_report": "20 per hour",
@@ -185,12 +188,22 @@ RATE_LIMITS = {
     "followup_message": "30 per hour",
     "centre_sign_in": "10 per 15 minutes",
 }
+# ... and per address (a keyed bucket of about a thousand addresses: see
+# extensions.hashed_client_key), for whoever drops their cookies. Set for the
+# real shared networks people report from: a university's or a library's one
+# address, a mobile network's carrier-grade NAT.
+ADDRESS_RATE_LIMITS = {
+    "question": "5000 per hour",
+    "send_report": "200 per hour",
+    "followup_sign_in": "60 per 15 minutes;300 per day",
+    "followup_message": "300 per hour",
+    "centre_sign_in": "60 per 15 minutes",
+}
 
 
-def _rate_limits(factor: int) -> dict[str, str]:
+def _rate_limits(limits: dict[str, str], factor: int) -> dict[str, str]:
     return {
-        name: re.sub(r"\d+(?= per)", lambda m: str(int(m.group()) * factor), limit)
-        for name, limit in RATE_LIMITS.items()
+        name: re.sub(r"\d+(?= per)", lambda m: str(int(m.group()) * factor), limit) for name, limit in limits.items()
     }
 
 

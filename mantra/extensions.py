@@ -3,8 +3,10 @@
 import hashlib
 import hmac
 import ipaddress
+import secrets
+import time
 
-from flask import current_app, g
+from flask import current_app, g, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -43,12 +45,39 @@ def hashed_client_key() -> str:
 limiter = Limiter(key_func=hashed_client_key, in_memory_fallback_enabled=True)
 
 
+def browser_key() -> str:
+    """Rate-limit key for one browser: a random id kept in its signed session
+    cookie. People sharing one address (a library, a university, a mobile
+    network) each have their own budget; a client that drops its cookie meets
+    the address limit instead."""
+    token = session.get("rl")
+    if not isinstance(token, str) or len(token) > 32:
+        token = session["rl"] = secrets.token_urlsafe(12)
+    return "s" + token
+
+
 def rate_limit(name: str):
-    """Limit POSTs to a view by the configured RATE_LIMITS[name]. A post a view
-    marks as a bot's (`g.spam`, the honeypot) spends nothing of the budget of
-    real people behind the same address."""
-    return limiter.limit(
+    """Limit POSTs to a view by the configured RATE_LIMITS[name] for each
+    browser and ADDRESS_RATE_LIMITS[name] for each address. A post a view marks
+    as a bot's (`g.spam`, the honeypot) spends nothing of either budget."""
+    not_spam = lambda _response: not g.get("spam")  # noqa: E731
+    per_browser = limiter.limit(
         lambda: current_app.config["RATE_LIMITS"][name],
+        key_func=browser_key,
         methods=["POST"],
-        deduct_when=lambda _response: not g.get("spam"),
+        deduct_when=not_spam,
+        scope=f"{name}/browser",
     )
+    per_address = limiter.limit(
+        lambda: current_app.config["ADDRESS_RATE_LIMITS"][name],
+        methods=["POST"],
+        deduct_when=not_spam,
+        scope=f"{name}/address",
+    )
+    return lambda view: per_address(per_browser(view))
+
+
+def seconds_to_wait() -> int:
+    """How long until the limit this request met lets it through again."""
+    current = limiter.current_limit
+    return max(int(current.reset_at - time.time()), 1) if current else 3600

@@ -14,7 +14,7 @@ ANSWERS = {
     "what": {"kinds": ["verbal_abuse", "threats"]},
     "why": {"strands": ["race", "religion"]},
     "when": {"day": "3", "month": "11", "year": "2026", "time_of_day": "evening", "still_happening": "no"},
-    "where": {"area": "cowley", "place": "the bus stop on Hollow Way"},
+    "where": {"where": "oxford", "area": "cowley", "place": "the bus stop on Hollow Way"},
     "account": {"narrative": "A man shouted abuse at me about my religion."},
     "people": {"continue": "1"},
     "evidence": {"continue": "1"},

@@ -85,7 +85,8 @@ def _report(page, base: str, marker: str, *, centre: bool = False, named: bool =
 
     assert_no_axe_violations(page)
     _error_state(page, "Select where it happened")
-    page.get_by_label("Where did it happen?").select_option("cowley")
+    page.get_by_label("In Oxford").check()
+    page.get_by_label("Which part of Oxford?").select_option("cowley")
     page.get_by_label("Where exactly?").fill(f"Outside the shop {marker}-place")
     _continue(page)
 

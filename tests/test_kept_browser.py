@@ -234,3 +234,26 @@ def test_contact_details_are_asked_only_under_yes_and_dropped_on_no(page, live_s
     page.wait_for_load_state("load")
     page.goto(base + "/report/check")
     assert "someone@example.org" not in page.content()
+
+
+def test_smaller_things_a_person_meets(page, page_no_js, live_server, seeded):
+    """The header link's focus is GOV.UK's (black on yellow); 'Not sure' is a
+    choice of its own; Shift 3 times is offered only where it works."""
+    base = live_server.url
+    page.goto(base + "/")
+    page.locator(".mantra-header__link").focus()
+    colours = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement); return [s.color, s.backgroundColor]; }"
+    )
+    assert colours == ["rgb(11, 12, 12)", "rgb(255, 221, 0)"]
+    assert page.get_by_text("or by pressing the Shift key 3 times").is_visible()
+    page_no_js.goto(base + "/")
+    assert not page_no_js.get_by_text("or by pressing the Shift key 3 times").is_visible()
+    assert page_no_js.get_by_text("This service is not for emergencies").is_visible()
+
+    answer_in_browser(page, base)
+    page.goto(base + "/report/why")
+    page.get_by_label("Race, ethnicity or nationality").check()
+    page.get_by_label("Not sure").check()
+    assert not page.get_by_label("Race, ethnicity or nationality").is_checked()
+    assert_no_axe_violations(page)

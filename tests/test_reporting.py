@@ -227,7 +227,10 @@ def test_an_empty_required_answer_gets_a_clear_message_beside_the_field(client, 
         ("when", {"month": "3", "year": "10000", "still_happening": "no"}, "Enter the date in numbers", "10000"),
         ("when", {"month": "3", "year": "2999", "still_happening": "no"}, "today or in the past", "2999"),
         ("when", {"month": "3", "year": "", "still_happening": "no"}, "Enter the year it happened", None),
-        ("account", {"narrative": "é" * 10001}, "10000 characters or fewer", "é" * 10001),
+        ("when", {"month": "3", "year": "26", "still_happening": "no"}, "Year must include 4 numbers", None),
+        ("why", {"strands": ["race", "not_sure"]}, "or select ‘Not sure’, not both", None),
+        ("where", {"where": "oxford"}, "Select the part of Oxford", None),
+        ("account", {"narrative": "é" * 10001}, "What happened must be 10,000 characters or fewer", "é" * 10001),
         (
             "contact",
             {"may_contact": "yes", "email": "not-an-email"},
@@ -302,7 +305,7 @@ def test_change_links_return_to_check_your_answers(client, partners):
     page = client.get("/report/where?change=1")
     response = client.post(
         "/report/where?change=1",
-        data={"area": "headington" if False else "cowley", "place": "near the library", "csrf_token": csrf(page.text)},
+        data={"where": "oxford", "area": "cowley", "place": "near the library", "csrf_token": csrf(page.text)},
     )
     assert response.headers["Location"].endswith("/report/check")
     assert "near the library" in client.get("/report/check").text
@@ -766,3 +769,34 @@ def test_every_question_reads_right_for_who_is_reporting(
     post(client, "/report/about", {"name": "Ola"})
     check = client.get("/report/check").text
     assert ("Their name" in check) is someone_else
+
+
+def test_where_offers_online_in_oxford_outside_and_not_known(client, partners):
+    from mantra.models import Area, AreaKind
+
+    db.session.add(Area(slug="online", name="Online", kind=AreaKind.ONLINE))
+    db.session.commit()
+    answer_until(client, "where")
+    page = client.get("/report/where").text
+    for choice in ("Online", "In Oxford", "Outside Oxford", "I do not know"):
+        assert f">{choice}<" in page or f"> {choice}" in page or choice in page
+    online = post(client, "/report/where", {"where": "online", "area": "cowley", "online_detail": "a forum"})
+    assert online.status_code == 302 and opened_draft(client)["area"] == "online"  # the select is not used
+    post(client, "/report/where", {"where": "not_known"})
+    assert opened_draft(client)["area"] == "not_known"
+
+
+def test_check_your_answers_is_grouped_with_change_links_to_each_question_and_dates_written_out(client, partners):
+    answer_all(client)
+    page = client.get("/report/check").text
+    headings = re.findall(r'<h2 class="govuk-heading-m">([^<]+)</h2>', page)
+    assert headings[:5] == [
+        "What happened",
+        "People, photos and documents",
+        "Who can see it",
+        "Situation and contact",
+        "About you",
+    ]
+    assert "3 November 2026" in page
+    assert 'href="/report/where?change=1#area"' in page and 'href="/report/when?change=1#day"' in page
+    assert 'href="/report/contact?change=1#may_contact"' in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -191,3 +192,36 @@ def test_forms_work_over_https_although_browsers_send_no_referer(client):
         "/report/who", base_url="https://mantra.example", data={"csrf_token": csrf(page.text), "who": "victim"}
     )
     assert response.status_code == 302
+
+
+def test_people_behind_one_address_each_have_their_own_budget_and_a_blocked_page_keeps_what_was_typed(app):
+    """A library's computers share one address: one busy browser meets its own
+    limit, and is told how long to wait with its answer still on the page; the
+    next person's browser is not blocked."""
+    from .conftest import IsolatedClient
+    from .journey import answer_until, csrf
+
+    make_partners()
+    app.config["RATE_LIMITS"] = {**app.config["RATE_LIMITS"], "question": "6 per hour"}
+    busy, next_person = IsolatedClient(app, app.response_class), IsolatedClient(app, app.response_class)
+    answer_until(busy, "account")  # 5 posts
+    page = busy.get("/report/account").text
+    assert busy.post("/report/account", data={"csrf_token": csrf(page), "narrative": "first"}).status_code == 302
+    blocked = busy.post("/report/account", data={"csrf_token": csrf(page), "narrative": "He spat at me on Cowley Road"})
+    assert blocked.status_code == 429
+    assert "He spat at me on Cowley Road" in blocked.text and re.search(r"Please wait (\d+) minutes", blocked.text)
+    assert int(re.search(r"Please wait (\d+) minutes", blocked.text).group(1)) <= 60
+    other = post(next_person, "/report/who", {"who": "victim"})
+    assert other.status_code == 302, re.findall(r"heading\">(.*?)<", other.text)
+
+
+def test_a_client_that_drops_its_cookie_meets_the_address_limit(app):
+    from .conftest import IsolatedClient
+
+    make_partners()
+    app.config["ADDRESS_RATE_LIMITS"] = {**app.config["ADDRESS_RATE_LIMITS"], "question": "4 per hour"}
+    statuses = []
+    for _ in range(6):
+        fresh = IsolatedClient(app, app.response_class)  # a new cookie every time
+        statuses.append(post(fresh, "/report/who", {"who": "victim"}).status_code)
+    assert statuses[:4] == [302] * 4 and statuses[4:] == [429, 429]

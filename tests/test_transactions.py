@@ -358,7 +358,9 @@ def test_an_answer_saved_in_another_tab_never_undoes_a_report_sent_meanwhile(cli
 
     sessions._read = read_then_let_tab_a_send
     try:
-        response = tab_b.post("/report/where", data={"csrf_token": token, "area": "cowley", "place": "later"})
+        response = tab_b.post(
+            "/report/where", data={"csrf_token": token, "where": "oxford", "area": "cowley", "place": "later"}
+        )
     finally:
         sessions._read = real_read
     assert response.status_code == 302 and response.headers["Location"] == "/report/where"

@@ -66,6 +66,7 @@ class ReplyForm(FlaskForm):
         5000,
         area=True,
         required=_l("Enter your message"),
+        short=_l("Your message"),
         hint=_l("Only the organisations handling your report can read it."),
     )
     file = FileField(
@@ -108,8 +109,11 @@ def sign_in():
     if form.validate_on_submit():
         g.spam = bool(form.website.data)  # a bot's guess spends nothing of people's budget
         opened = None if g.spam else intake.open_with_receipt(form.code.data)
-        if opened is None:
-            # One answer for every failure: no way to tell a wrong code from a missing report.
+        if opened is None and vault.normalise_receipt_code(form.code.data) is None:
+            # The same work was done (open_with_receipt), so the time taken tells nothing either way.
+            form.code.errors = [_l("Receipt codes are 20 numbers, for example 1234-5678-9012-3456-7890")]
+        elif opened is None:
+            # One answer for every failure of a well-formed code: a wrong code and a missing report look alike.
             form.code.errors = [_l("We could not find a report with that receipt code. Check the code and try again")]
         else:
             sessions.discard(FOLLOWUP)

@@ -8,20 +8,20 @@ import json
 import logging
 import re
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from ..domain import facets, intake, queue
 from ..domain.limits import CENTRE_IDLE, DRAFT_IDLE, MAX_FILES, MAX_PEOPLE, SENT_HELD, hours, minutes
-from ..extensions import db, rate_limit
+from ..extensions import db, rate_limit, seconds_to_wait
 from ..models import utcnow
 from ..web import sessions
 from ..web.access import centre_user
-from ..web.security import csrf_failed_page
+from ..web.security import csrf_failed_page, error_page
 from ..web.sessions import DRAFT
 from ..web.uploads import UploadRejected, read_upload
 from . import bp, questions, sharing
@@ -86,7 +86,12 @@ def question(step: str):
     return _question_page(spec, form, back)
 
 
-OWN_TEMPLATES = {"when": "reporting/when.html", "contact": "reporting/contact.html"}
+OWN_TEMPLATES = {
+    "why": "reporting/why.html",
+    "when": "reporting/when.html",
+    "where": "reporting/where.html",
+    "contact": "reporting/contact.html",
+}
 
 
 def _question_page(spec: Step, form, back: str):
@@ -95,34 +100,63 @@ def _question_page(spec: Step, form, back: str):
 
 
 @bp.errorhandler(CSRFError)
-def _page_open_too_long(error: CSRFError):
+def _page_open_too_long(_error: CSRFError):
     """The browser's session ran out while the page was open (2 hours without
     activity): the page again, with what was typed on it, and a plain word on
     what happened. Nothing is saved from a post whose origin cannot be checked;
     the person's next Continue saves it."""
+    hours_kept = hours(DRAFT_IDLE)
+    return (
+        _shown_again(
+            _l(
+                "For your safety, answers are deleted after %(hours)d hours without activity, and this page was open "
+                "for longer than that. What you typed on this page is still here: check it and select Continue.",
+                hours=hours_kept,
+            ),
+            _l(
+                "For your safety, answers are deleted after %(hours)d hours without activity, and this page was open "
+                "for longer than that. Choose your file again, then select Continue.",
+                hours=hours_kept,
+            ),
+        )
+        or csrf_failed_page()
+    )
+
+
+@bp.errorhandler(429)
+def _too_many(_error):
+    """A limit on posts was met: the page again, with what was typed on it,
+    saying how long to wait."""
+    wait = max(1, -(-seconds_to_wait() // 60))
+    return _shown_again(
+        _l(
+            "You have sent a lot in a short time, so this page is paused for your safety. Please wait "
+            "%(minutes)d minutes, then select Continue. What you typed is still here.",
+            minutes=wait,
+        ),
+        _l(
+            "You have sent a lot in a short time, so this page is paused for your safety. Please wait "
+            "%(minutes)d minutes, then choose your file again and select Continue.",
+            minutes=wait,
+        ),
+        status=429,
+    ) or error_page(429)
+
+
+def _shown_again(message, files_message, status: int = 200):
+    """The question page that was posted, with what was posted on it (saving
+    nothing) and `message`; None where that is not a question page."""
     spec = BY_SLUG.get((request.view_args or {}).get("step", ""))
     if request.endpoint != "reporting.question" or spec is None:
-        return csrf_failed_page()
-    answers = sessions.load(DRAFT)
-    flash(
-        _l(
-            "For your safety, answers are deleted after %(hours)d hours without activity, and this page was open "
-            "for longer than that. What you typed on this page is still here: check it and select Continue.",
-            hours=hours(DRAFT_IDLE),
-        )
-        if spec.slug != "evidence"
-        else _l(
-            "For your safety, answers are deleted after %(hours)d hours without activity, and this page was open "
-            "for longer than that. Choose your file again, then select Continue.",
-            hours=hours(DRAFT_IDLE),
-        )
-    )
+        return None
+    answers = load_answers()
+    flash(files_message if spec.slug == "evidence" else message)
     back = _neighbours(spec, answers)[0] if spec.applies(answers) else url_for("reporting.start")
     if spec.slug == "people":
-        return _people_page(spec, answers, spec.form(), back)
+        return _people_page(spec, answers, spec.form(), back), status
     if spec.slug == "evidence":
-        return render_template("reporting/evidence.html", form=spec.form(), files=[], step=spec, back=back)
-    return _question_page(spec, form_for(spec, answers), back)
+        return render_template("reporting/evidence.html", form=spec.form(), files=[], step=spec, back=back), status
+    return _question_page(spec, form_for(spec, answers), back), status
 
 
 def centre_signed_out(answers: dict) -> bool:
@@ -365,7 +399,7 @@ def _check_page(form, answers: dict, problem: bool = False):
     return render_template(
         "reporting/check.html",
         form=form,
-        rows=summary_rows(answers),
+        sections=summary_sections(answers),
         partners=who_will_see(answers),
         answers=answers,
         problem=problem,
@@ -469,39 +503,71 @@ def receipt_saved():
     return redirect(url_for("reporting.start"))
 
 
-def summary_rows(answers: dict) -> list[dict]:
-    """Check-your-answers rows, built from each step's own form and choices."""
+SECTIONS = [
+    (_l("What happened"), ("who", "centre-consent", "what", "why", "when", "where", "account")),
+    (_l("People, photos and documents"), ("people", "evidence")),
+    (_l("Who can see it"), ("sharing",)),
+    (_l("Situation and contact"), ("situation", "contact")),
+    (None, ("about",)),  # the page's own title: about you, or about the person it happened to
+]
+CONTACT_DETAILS_SHOWN_ONLY_UNDER_YES = ("methods", "email", "phone", "safe_times")
+
+
+def summary_sections(answers: dict) -> list[dict]:
+    """'Check your answers', grouped under headings; each row's Change link
+    goes to its own question."""
+    rows = {spec.slug: _rows(spec, answers) for spec in steps_for(answers)}
+    sections = []
+    for heading, slugs in SECTIONS:
+        section_rows = [row for slug in slugs for row in rows.get(slug, [])]
+        if section_rows:
+            if heading is None:
+                heading = form_for(BY_SLUG[slugs[0]], answers).page_title or BY_SLUG[slugs[0]].title
+            sections.append({"heading": heading, "rows": section_rows})
+    return sections
+
+
+def _rows(spec: Step, answers: dict) -> list[dict]:
+    change = url_for("reporting.question", step=spec.slug, change=1)
+    if spec.slug == "people":
+        people = answers.get("people") or []
+        roles = dict(spec.form().role.choices)
+        value = "\n".join(f"{roles.get(p['role'], p['role'])}: {p['description']}" for p in people)
+        return [{"key": _l("People involved"), "value": value or _l("None added"), "href": change + "#role"}]
+    if spec.slug == "evidence":
+        names = ", ".join(f["filename"] for f in sessions.list_files()) or _l("None added")
+        return [{"key": _l("Files"), "value": names, "href": change + "#file"}]
+    form = form_for(spec, answers, formdata=None, data={f: answers.get(f) for f in spec.fields})
     rows = []
-    for spec in steps_for(answers):
-        change = url_for("reporting.question", step=spec.slug, change=1)
-        if spec.slug == "people":
-            people = answers.get("people") or []
-            roles = dict(spec.form().role.choices)
-            value = "\n".join(f"{roles.get(p['role'], p['role'])}: {p['description']}" for p in people)
-            rows.append({"key": _l("People involved"), "value": value or _l("None added"), "href": change})
-            continue
-        if spec.slug == "evidence":
-            names = ", ".join(f["filename"] for f in sessions.list_files()) or _l("None added")
-            rows.append({"key": _l("Files"), "value": names, "href": change})
-            continue
-        form = form_for(spec, answers, formdata=None, data={f: answers.get(f) for f in spec.fields})
-        if spec.slug == "when":
-            day = answers.get("day")
-            value = (f"{day}/" if day else "") + f"{answers.get('month')}/{answers.get('year')}"
-            rows.append({"key": _l("Date"), "value": value, "href": change})
-            fields = ("time_of_day", "still_happening")
-        else:
-            fields = spec.fields
-        for name in fields:
-            f = getattr(form, name)
-            value = answers.get(name)
-            choices = dict(f.choices) if getattr(f, "choices", None) else None
-            if value in (None, "", []):
-                value = None
-            elif isinstance(value, list):
-                value = "\n".join(str(choices.get(v, v)) for v in value)
-            elif choices is not None:
-                value = choices.get(value, value)
-            key = re.sub(r"\s*\([^)]*\)$", "", str(f.label.text))  # drop "(optional)" in any language
-            rows.append({"key": key, "value": value or _l("Not given"), "href": change})
+    fields = list(spec.fields)
+    if spec.slug == "when":
+        rows.append({"key": _l("Date"), "value": _written_date(answers), "href": change + "#day"})
+        fields = ["time_of_day", "still_happening"]
+    if spec.slug == "where" and answers.get("where", "oxford") != "oxford":
+        fields.remove("area")
+    if spec.slug == "contact" and answers.get("may_contact") != "yes":
+        fields = [f for f in fields if f not in CONTACT_DETAILS_SHOWN_ONLY_UNDER_YES]
+    for name in fields:
+        f = getattr(form, name)
+        value = answers.get(name)
+        choices = dict(f.choices) if getattr(f, "choices", None) else None
+        if value in (None, "", []):
+            value = None
+        elif isinstance(value, list):
+            value = "\n".join(str(choices.get(v, v)) for v in value)
+        elif choices is not None:
+            value = choices.get(value, value)
+        key = re.sub(r"\s*\([^)]*\)$", "", str(f.label.text))  # drop "(optional)" in any language
+        rows.append({"key": key, "value": value or _l("Not given"), "href": f"{change}#{f.id}"})
     return rows
+
+
+def _written_date(answers: dict) -> str:
+    """The date as people write it: '3 November 2026', or 'November 2026'."""
+    try:
+        day, month, year = (int(answers[k]) if answers.get(k) else None for k in ("day", "month", "year"))
+        if day:
+            return format_date(date(year, month, day), "d MMMM y")
+        return format_date(date(year, month, 1), "LLLL y")
+    except (TypeError, ValueError):
+        return "/".join(str(answers.get(k)) for k in ("day", "month", "year") if answers.get(k))

@@ -58,13 +58,17 @@ class WhyForm(FlaskForm):
     )
     submit = _submit()
 
+    def validate_strands(self, field):
+        if "not_sure" in (field.data or []) and len(field.data) > 1:  # 'Not sure' is a choice of its own
+            raise ValidationError(_l("Select why you think it happened, or select ‘Not sure’, not both"))
+
 
 class WhenForm(FlaskForm):
     day = StringField(_l("Day"), filters=[clean_text])
     month = StringField(_l("Month"), filters=[clean_text])
     year = StringField(_l("Year"), filters=[clean_text])
     time_of_day = ChoiceField(
-        _l("What time of day was it?"),
+        _l("What time of day was it? (optional)"),
         [
             ("morning", _l("Morning")),
             ("afternoon", _l("Afternoon")),
@@ -110,6 +114,8 @@ class WhenForm(FlaskForm):
         )
         if not_numbers:
             return not_numbers, _l("Enter the date in numbers, for example 27 3 2026, or just 3 2026")
+        if len(parts["year"]) != 4:
+            return ("year",), _l("Year must include 4 numbers")
         day = int(parts["day"]) if parts["day"] else None
         month, year = int(parts["month"]), int(parts["year"])
         if not 1 <= month <= 12:
@@ -131,11 +137,21 @@ class WhenForm(FlaskForm):
 
 
 class WhereForm(FlaskForm):
-    area = ListField(
+    where = ChoiceField(
         _l("Where did it happen?"),
-        [],
+        [
+            ("online", _l("Online")),
+            ("oxford", _l("In Oxford")),
+            ("outside", _l("Outside Oxford")),
+            ("not_known", _l("I do not know")),
+        ],
         _l("Select where it happened"),
-        description=_l("Choose the part of Oxford, ‘Online’, ‘Outside Oxford’, or that you do not know."),
+    )
+    area = ListField(
+        _l("Which part of Oxford?"),
+        [],
+        None,  # needed only 'In Oxford': see validate()
+        description=_l("If you are not sure, choose the nearest, or ‘I do not know which part of Oxford’."),
     )
     place = text(
         _l("Where exactly? (optional)"),
@@ -145,9 +161,27 @@ class WhereForm(FlaskForm):
             "For example a street, a bus route, a shop or a park. Only the organisations that receive your report "
             "will see this: we show you which before you send it."
         ),
+        short=_l("Where exactly"),
     )
-    online_detail = text(_l("If it happened online: the website or app, and a link (optional)"), 500)
+    online_detail = text(
+        _l("If it happened online: the website or app, and a link (optional)"),
+        500,
+        short=_l("The website or app"),
+    )
     submit = _submit()
+
+    # The answer stored for routing and statistics is `area`, an area's slug:
+    # the part of Oxford, or the area standing for online or outside Oxford.
+    kind_areas: dict[str, str] = {}
+
+    def validate(self, extra_validators=None):
+        super().validate(extra_validators)
+        if self.where.data == "oxford":
+            if not self.area.data:
+                self.area.errors = [_l("Select the part of Oxford, or ‘I do not know which part of Oxford’")]
+        elif self.where.data:
+            self.area.data, self.area.errors = self.kind_areas.get(self.where.data, self.where.data), []
+        return not any(f.errors for f in self)
 
 
 class AccountForm(FlaskForm):
@@ -157,6 +191,7 @@ class AccountForm(FlaskForm):
         area=True,
         required=_l("Tell us what happened"),
         widget=GovCharacterCount(),
+        short=_l("What happened"),
         hint=_l(
             "Include what was said or done, and anything that made you think it was because of who you are or who they thought you were."
         ),
@@ -179,6 +214,7 @@ class PersonForm(FlaskForm):
         2000,
         area=True,
         required=_l("Describe the person, or select ‘Continue’ to skip"),
+        short=_l("The description"),
         hint=_l("For example what they looked like, what they wore, a name or a vehicle, if you know it."),
     )
     add = SubmitField(_l("Add this person"), widget=GovSubmitInput())
@@ -245,6 +281,7 @@ class ContactForm(FlaskForm):
         _l("Email address (optional)"),
         254,
         hint=_l("We will only send a short message asking you to check your report; never what you wrote."),
+        short=_l("Email address"),
     )
     phone = text(
         _l("Phone number (optional)"),
@@ -255,6 +292,7 @@ class ContactForm(FlaskForm):
         _l("When is it safe to contact you? (optional)"),
         500,
         hint=_l("For example: weekdays after 6pm, never leave a voicemail."),
+        short=_l("When it is safe to contact"),
     )
     news = ChoiceField(
         _l("Would you like an email when there is news about your report? (optional)"),
@@ -273,12 +311,13 @@ class ContactForm(FlaskForm):
             "handling your report never see it."
         ),
     )
-    language = text(_l("Which language would you like us to use? (optional)"), 100)
+    language = text(_l("Which language would you like us to use? (optional)"), 100, short=_l("Language"))
     access_needs = text(
         _l("Do you have any access needs? (optional)"),
         1000,
         area=True,
         hint=_l("For example British Sign Language, large print, or an interpreter."),
+        short=_l("Access needs"),
     )
     submit = _submit()
 
@@ -341,7 +380,9 @@ def _monitoring(label, options):
 
 
 class AboutForm(FlaskForm):
-    name = text(_l("Your name (optional)"), 200, hint=_l("You can leave this blank to stay anonymous."))
+    name = text(
+        _l("Your name (optional)"), 200, hint=_l("You can leave this blank to stay anonymous."), short=_l("Name")
+    )
     age = _monitoring(
         _l("Age (optional)"),
         [

@@ -124,14 +124,15 @@ def sealed_content(answers: dict) -> dict[str, dict]:
 
 
 NOT_KNOWN_AREA = "not_known"
-_AREA_KIND_NAMES = {AreaKind.ONLINE: _l("Online"), AreaKind.OUTSIDE: _l("Outside Oxford")}
 
 
-def _areas() -> list[tuple[str, str]]:
-    areas = db.session.scalars(sa.select(Area).order_by(Area.kind, Area.sort_order))
-    return [(a.slug, _AREA_KIND_NAMES.get(a.kind, a.name)) for a in areas] + [
-        (NOT_KNOWN_AREA, _l("I do not know which part of Oxford"))
-    ]
+def _areas() -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The parts of Oxford to choose from, and the areas standing for 'Online'
+    and 'Outside Oxford' (by kind)."""
+    areas = list(db.session.scalars(sa.select(Area).order_by(Area.kind, Area.sort_order)))
+    parts = [(a.slug, a.name) for a in areas if a.kind == AreaKind.NEIGHBOURHOOD]
+    kinds = {a.kind.value: a.slug for a in reversed(areas) if a.kind != AreaKind.NEIGHBOURHOOD}
+    return parts + [(NOT_KNOWN_AREA, _l("I do not know which part of Oxford"))], kinds
 
 
 def _student_choices(for_someone: bool) -> list[tuple[str, str]]:
@@ -151,6 +152,12 @@ def form_for(step: Step, answers: dict | None = None, **kwargs):
     if step.slug == "situation":
         form.student.choices = _student_choices(for_someone=role != "victim")
     if step.slug == "where":
-        form.area.choices = [("", _l("Select a place"))] + _areas()
+        parts, form.kind_areas = _areas()
+        form.area.choices = [("", _l("Select a part of Oxford"))] + parts
+        if not form.where.data and form.area.data:  # answered before 'where' was asked this way
+            kind = {slug: kind for kind, slug in form.kind_areas.items()}.get(form.area.data)
+            form.where.data = kind or "oxford"
+        if form.where.data != "oxford" and form.area.data in form.kind_areas.values():
+            form.area.data = ""  # the select shows a part of Oxford, or nothing
     wording.apply(step.slug, form, role)
     return form

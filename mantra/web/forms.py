@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -28,11 +29,26 @@ def clean_text(value):
     return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
 
 
-def text(label, max_length, *, hint=None, required=None, widget=None, area=False):
+class MaxLength(Length):
+    """A length limit whose message names the field in a few words and writes
+    the number as people read it in their language ("10,000", "10 000")."""
+
+    def __init__(self, max_length: int, name):
+        super().__init__(max=max_length)
+        self.name = name
+
+    def __call__(self, form, field):
+        if field.data and len(field.data) > self.max:
+            name = self.name or re.sub(r"\s*\([^)]*\)$", "", str(field.label.text))
+            raise ValidationError(
+                gettext("%(name)s must be %(max)s characters or fewer", name=name, max=format_decimal(self.max))
+            )
+
+
+def text(label, max_length, *, hint=None, required=None, widget=None, area=False, short=None):
+    """A text question; `short` names it in errors ("Where exactly must be ...")."""
     validators = [DataRequired(message=required)] if required else [Optional()]
-    validators.append(
-        Length(max=max_length, message=_l("%(label)s must be %(max)d characters or fewer", label=label, max=max_length))
-    )
+    validators.append(MaxLength(max_length, short))
     field = TextAreaField if area else StringField
     return field(
         label,

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..domain.limits import MAX_FILE_BYTES, megabytes
+from ..extensions import seconds_to_wait
 
 CSP = "; ".join(
     [
@@ -57,10 +58,7 @@ ERRORS = {
         _l("If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),
     ),
     413: (_l("That was too large to send"), None),  # the limits are in the text: see too_large()
-    429: (
-        _l("Too many attempts"),
-        _l("For your security, please wait a few minutes and then try again."),
-    ),
+    429: (_l("Too many attempts"), None),  # how long to wait is in the text: see error_page()
     500: (
         _l("Sorry, there is a problem with the service"),
         _l(
@@ -99,6 +97,12 @@ def error_page(code: int, body=None):
     title, text = ERRORS.get(code, ERRORS[500])
     if code == 413:
         text = too_large()
+    if code == 429:
+        text = gettext(
+            "For your security, please wait %(minutes)d minutes and then try again. Nothing you have already sent "
+            "has been lost.",
+            minutes=max(1, -(-seconds_to_wait() // 60)),
+        )
     return render_template("error.html", title=title, body=body or text), code
 
 
