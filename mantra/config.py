@@ -119,6 +119,10 @@ def load(instance_path: str) -> dict:
         or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "NEUTRAL_EXIT_URL": os.environ.get("MANTRA_EXIT_URL", "https://www.bbc.co.uk/weather"),
         "PARTNERSHIP_NAME": os.environ.get("MANTRA_PARTNERSHIP_NAME", "Oxford Community Safety Partnership"),
+        # How people reach the partnership (the privacy notice and the accessibility statement).
+        "CONTACT_EMAIL": os.environ.get("MANTRA_CONTACT_EMAIL", "hate-crime@partnership.example"),
+        "CONTACT_PHONE": os.environ.get("MANTRA_CONTACT_PHONE", "01632 960 000"),
+        "DPO_EMAIL": os.environ.get("MANTRA_DPO_EMAIL", "data-protection@partnership.example"),
         # Posts allowed per browser and per address, per form. A load test may
         # raise them all by MANTRA_RATE_LIMIT_FACTOR; the limiter still runs.
         "RATE_LIMITS": _rate_limits(RATE_LIMITS, _env_int("MANTRA_RATE_LIMIT_FACTOR", "1")),

@@ -19,6 +19,10 @@ FOLLOWUP_IDLE = timedelta(minutes=20)  # a follow-up session ends after this wit
 FOLLOWUP_MAX = timedelta(minutes=60)  # ... and this long after the code was entered, however active
 CENTRE_IDLE = timedelta(minutes=30)  # centre computers are often shared
 CENTRE_MAX = timedelta(hours=8)  # a centre sign-in ends after this, however active (a working day)
+# How long reports are kept: the partnership's retention schedule, stated in the
+# privacy notice (applied by the retention rules of the retention issue).
+KEEP_CRIME_YEARS = 6  # a crime report, after its referrals are closed
+KEEP_INCIDENT_MONTHS = 12  # a non-crime hate incident's personal details, unless a partner recorded a reason
 LOCK_AFTER = 5  # wrong passwords in a row before an account is locked
 LOCK_FOR = timedelta(minutes=15)
 

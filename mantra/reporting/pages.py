@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
 
+from ..domain.limits import (
+    DRAFT_IDLE,
+    FOLLOWUP_IDLE,
+    FOLLOWUP_MAX,
+    KEEP_CRIME_YEARS,
+    KEEP_INCIDENT_MONTHS,
+    SENT_HELD,
+    hours,
+    minutes,
+)
 from ..extensions import db
 from ..web import sessions
 from ..web.i18n import LANGUAGES
@@ -30,7 +41,51 @@ def safety():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("reporting/privacy.html")
+    return render_template("reporting/privacy.html", retention=_retention())
+
+
+def _retention() -> list[tuple]:
+    """How long each kind of record is kept, from the limits the code applies."""
+    return [
+        (
+            _l("Answers you have not sent"),
+            _l(
+                "Deleted %(hours)d hours after your last answer, or at once with ‘Exit this page’",
+                hours=hours(DRAFT_IDLE),
+            ),
+        ),
+        (
+            _l("Your receipt code on the confirmation page"),
+            _l(
+                "Shown on the device that sent the report for %(minutes)d minutes, then gone: we never keep the code itself",
+                minutes=minutes(SENT_HELD),
+            ),
+        ),
+        (
+            _l("Signing in with your receipt code"),
+            _l(
+                "Ends after %(idle)d minutes without activity, and after %(max)d minutes at most",
+                idle=minutes(FOLLOWUP_IDLE),
+                max=minutes(FOLLOWUP_MAX),
+            ),
+        ),
+        (
+            _l("Reports of crimes"),
+            _l("%(years)d years after the organisations close the case", years=KEEP_CRIME_YEARS),
+        ),
+        (
+            _l("Reports of hate incidents that are not crimes"),
+            _l(
+                "Personal details are kept only where an organisation records a real risk of significant harm or "
+                "of a future crime; otherwise they are erased %(months)d months after the case is closed",
+                months=KEEP_INCIDENT_MONTHS,
+            ),
+        ),
+        (
+            _l("Statistics"),
+            _l("Kept, because they hold no personal details: only counts, such as the month and the part of the city"),
+        ),
+    ]
 
 
 @bp.get("/accessibility")
