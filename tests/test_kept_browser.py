@@ -257,3 +257,41 @@ def test_smaller_things_a_person_meets(page, page_no_js, live_server, seeded):
     page.get_by_label("Not sure").check()
     assert not page.get_by_label("Race, ethnicity or nationality").is_checked()
     assert_no_axe_violations(page)
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js-on", "js-off"])
+def test_the_new_pages_pass_axe_in_english_and_polish(request, live_server, js):
+    """The centre's 'no agreement' page, the sign-in page a member of the public
+    meets after picking the centre option, and the privacy notice."""
+    from mantra.extensions import db
+    from mantra.models import StaffRole
+
+    from .factories import make_user
+
+    made, _ = make_partners()
+    make_user(made["centre-library"][0], "centre@library.example", "library centre password", StaffRole.CENTRE)
+    db.session.commit()
+    page = request.getfixturevalue("page" if js else "page_no_js")
+    base = live_server.url
+    for lang in ("en", "pl"):
+        page.goto(f"{base}/language/{lang}?next=/centre/sign-in%3Fnext%3D/report/who")
+        assert page.locator(".govuk-inset-text").count() == 1
+        assert_no_axe_violations(page)
+        page.goto(f"{base}/privacy")
+        assert_no_axe_violations(page)
+    page.goto(f"{base}/language/en?next=/centre/sign-in")
+    page.get_by_label("Email address").fill("centre@library.example")
+    page.get_by_label("Password", exact=True).fill("library centre password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+    page.goto(f"{base}/report/who?new=1")
+    page.get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("load")
+    assert "You can only report for someone with their agreement" in page.locator("h1").inner_text()
+    assert "Signed in as" in page.content()
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state("load")
+    assert "You have signed out" in page.content()
+    assert_no_axe_violations(page)
