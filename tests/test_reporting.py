@@ -806,7 +806,9 @@ def test_check_your_answers_is_grouped_with_change_links_to_each_question_and_da
 def test_the_privacy_notice_gives_contact_details_lawful_basis_and_how_long_each_record_is_kept(client, app, lang):
     client.get(f"/language/{lang}")
     page = client.get("/privacy").text
-    assert app.config["CONTACT_EMAIL"] in page and app.config["DPO_EMAIL"] in page and app.config["CONTACT_PHONE"] in page
+    assert (
+        app.config["CONTACT_EMAIL"] in page and app.config["DPO_EMAIL"] in page and app.config["CONTACT_PHONE"] in page
+    )
     assert "6(1)(e)" in page or "6 ust. 1 lit. e" in page
     assert ("2 hours" in page) if lang == "en" else ("2 godz." in page)
     assert ("6 years" in page) if lang == "en" else ("6 lat" in page)
