@@ -57,13 +57,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
-    from . import centre, followup
+    from . import centre, followup, triage
     from .cli import mantra_cli
     from .reporting import bp as reporting_bp
 
     app.register_blueprint(reporting_bp)
     app.register_blueprint(followup.bp)
     app.register_blueprint(centre.bp)
+    app.register_blueprint(triage.bp)
     app.cli.add_command(mantra_cli)
 
     # Werkzeug's request log carries client addresses: keep it out.

@@ -191,6 +191,7 @@ RATE_LIMITS = {
     "followup_sign_in": "10 per 15 minutes;30 per day",
     "followup_message": "30 per hour",
     "centre_sign_in": "10 per 15 minutes",
+    "staff_sign_in": "20 per 15 minutes",
 }
 # ... and per address (a keyed bucket of about a thousand addresses: see
 # extensions.hashed_client_key), for whoever drops their cookies. Set for the
@@ -202,6 +203,7 @@ ADDRESS_RATE_LIMITS = {
     "followup_sign_in": "60 per 15 minutes;300 per day",
     "followup_message": "300 per hour",
     "centre_sign_in": "60 per 15 minutes",
+    "staff_sign_in": "100 per 15 minutes",
 }
 
 

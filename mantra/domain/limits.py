@@ -23,6 +23,9 @@ CENTRE_MAX = timedelta(hours=8)  # a centre sign-in ends after this, however act
 # privacy notice (applied by the retention rules of the retention issue).
 KEEP_CRIME_YEARS = 6  # a crime report, after its referrals are closed
 KEEP_INCIDENT_MONTHS = 12  # a non-crime hate incident's personal details, unless a partner recorded a reason
+STAFF_IDLE = timedelta(minutes=30)  # a partner member's sign-in ends after this without activity
+STAFF_MAX = timedelta(hours=10)  # ... and this long after signing in, however active
+TWO_FACTOR_WAIT = timedelta(minutes=5)  # the second factor must follow the password within this
 LOCK_AFTER = 5  # wrong passwords in a row before an account is locked
 LOCK_FOR = timedelta(minutes=15)
 

@@ -34,14 +34,14 @@ def check_password(email: str, password: str) -> SignedIn | None:
     try:
         user_key = vault.unlock_with_password(user.password_protected_key, password)
     except vault.WrongPassword:
-        _count_failure(user.id)
+        count_failure(user.id)
         return None
     user.failed_sign_ins = 0
     db.session.flush()
     return SignedIn(user, user_key)
 
 
-def _count_failure(user_id: int) -> None:
+def count_failure(user_id: int) -> None:
     """One atomic UPDATE, so simultaneous wrong guesses each count (a read
     then a write would lose some): the lockout starts at the LOCK_AFTER-th."""
     reached = StaffUser.failed_sign_ins + 1 >= LOCK_AFTER

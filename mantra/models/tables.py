@@ -67,13 +67,27 @@ class StaffUser(db.Model):
     # The user's private seed sealed under Argon2id(password): opening it
     # checks the password and unlocks the key in one step.
     password_protected_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # The TOTP secret, wrapped to the user's own key: readable only after the
+    # password has unlocked it. The last time step used: a code works once.
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     failed_sign_ins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(Timestamp)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
     partner: Mapped[Partner] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for signing in without the authenticator: its SHA-256
+    only (ten random base32 characters each), used at most once."""
+
+    __table_args__ = (sa.UniqueConstraint("staff_user_id", "code_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    used_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class KeyGrant(db.Model):

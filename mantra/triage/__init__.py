@@ -1,1 +1,270 @@
-"""Partner staff: the referral inbox and the case workflow (staff host only)."""
+"""Partner staff: sign in with two factors, then the referral inbox (staff host).
+
+Sign-in is DESIGN flow 3. The password unlocks the user's key; the second
+factor (an authenticator code, or a one-time recovery code) is checked with
+that key. Only then is the key kept, sealed in a server-side session whose key
+only this browser's cookie holds, until sign-out, 30 idle minutes or 10 hours.
+Between the two steps the unlocked key waits the same way, for 5 minutes.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import segno
+import sqlalchemy as sa
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
+from markupsafe import Markup
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from ..crypto import vault
+from ..domain import audit, signin, twofactor
+from ..domain.limits import LOCK_AFTER, LOCK_FOR, STAFF_IDLE, STAFF_MAX, TWO_FACTOR_WAIT, minutes
+from ..extensions import db, rate_limit
+from ..models import PartnerKind, Referral, ReferralStatus, Report, StaffRole, StaffUser
+from ..web import sessions
+from ..web.forms import clean_text, submit_button
+
+bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
+
+PENDING = "staff_pending"  # the password was right: the unlocked key waits for the second factor
+TRIAGE = "triage"  # signed in with both factors
+STAFF_ROLES = (StaffRole.TRIAGE, StaffRole.COORDINATOR, StaffRole.ADMIN)
+
+
+class SignInForm(FlaskForm):
+    email = StringField(
+        _l("Email address"),
+        widget=GovTextInput(),
+        filters=[clean_text],
+        validators=[InputRequired(message=_l("Enter your email address")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"), widget=GovPasswordInput(), validators=[InputRequired(message=_l("Enter your password"))]
+    )
+    submit = submit_button(_l("Continue"))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Security code"),
+        widget=GovTextInput(),
+        filters=[clean_text],
+        description=_l("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        validators=[InputRequired(message=_l("Enter the security code")), Length(max=20)],
+    )
+    submit = submit_button(_l("Sign in"))
+
+
+REFERRAL_STATUS_LABELS = {
+    ReferralStatus.NEW: _l("New"),
+    ReferralStatus.ACKNOWLEDGED: _l("Acknowledged"),
+    ReferralStatus.IN_PROGRESS: _l("In progress"),
+    ReferralStatus.REFERRED_ON: _l("Referred on"),
+    ReferralStatus.CLOSED: _l("Closed"),
+}
+
+WRONG = _l(
+    "The email address or password is wrong, or the account is locked for %(minutes)d minutes after %(count)d "
+    "wrong attempts",
+    minutes=minutes(LOCK_FOR),
+    count=LOCK_AFTER,
+)
+WRONG_CODE = _l(
+    "That code is wrong or has been used already. Wait for a new code and try again; after %(count)d wrong "
+    "attempts the account is locked for %(minutes)d minutes",
+    count=LOCK_AFTER,
+    minutes=minutes(LOCK_FOR),
+)
+
+
+def _key_text(key: vault.PrivateKey) -> str:
+    return base64.b64encode(key.seed).decode()
+
+
+def _held(slot: str, idle=None) -> tuple[StaffUser, vault.PrivateKey] | None:
+    held = sessions.load(slot, idle=idle)
+    if not held:
+        return None
+    user = db.session.get(StaffUser, held.get("user_id"))
+    if user is None or not user.active or user.role not in STAFF_ROLES or user.partner.kind == PartnerKind.CENTRE:
+        return None
+    return user, vault.PrivateKey(base64.b64decode(held["key"]))
+
+
+@bp.before_request
+def _load_staff():
+    """The signed-in member and their unlocked key, or None (idle, revoked or
+    expired: the cookie lets go of the session, writing nothing)."""
+    g.staff = _held(TRIAGE, idle=STAFF_IDLE) if session.get(TRIAGE) else None
+    if g.staff is None and session.get(TRIAGE):
+        sessions.forget(TRIAGE)
+
+
+def _signed_in():
+    if g.staff is None:
+        return redirect(url_for("triage.sign_in", next=request.path))
+    return None
+
+
+def _discard_all() -> None:
+    for slot in (PENDING, TRIAGE):
+        sessions.discard(slot)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@rate_limit("staff_sign_in")
+def sign_in():
+    form = SignInForm()
+    if form.validate_on_submit():
+        signed_in = signin.check_password(form.email.data, form.password.data)
+        user = signed_in.user if signed_in else None
+        if user is not None and user.role in STAFF_ROLES and user.partner.kind != PartnerKind.CENTRE:
+            _discard_all()
+            sessions.save(PENDING, {"user_id": user.id, "key": _key_text(signed_in.user_key)}, TWO_FACTOR_WAIT)
+            db.session.commit()
+            step = "triage.enrol" if user.totp_secret_sealed is None else "triage.second_factor"
+            return redirect(url_for(step))
+        if user is not None:  # the right password, not a partner member's: the same answer as any failure
+            audit.record("staff.sign_in_refused", actor_id=user.id, partner_id=user.partner_id, reason="role")
+        form.password.errors = [WRONG]
+        db.session.commit()  # the failed attempt counts towards the lockout
+    return render_template("triage/sign_in.html", form=form)
+
+
+def _pending():
+    held = _held(PENDING)
+    if held is None:
+        flash(
+            _l(
+                "For your security, the second step must follow the password within %(minutes)d minutes. "
+                "Please sign in again.",
+                minutes=minutes(TWO_FACTOR_WAIT),
+            )
+        )
+    return held
+
+
+def _complete(user: StaffUser, key: vault.PrivateKey, how: str):
+    sessions.discard(PENDING)
+    sessions.save(TRIAGE, {"user_id": user.id, "key": _key_text(key)}, STAFF_MAX)  # never extended
+    audit.record("staff.signed_in", actor_id=user.id, partner_id=user.partner_id, second_factor=how)
+    db.session.commit()
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@rate_limit("staff_sign_in")
+def second_factor():
+    held = _pending()
+    if held is None:
+        return redirect(url_for("triage.sign_in"))
+    user, key = held
+    if user.totp_secret_sealed is None:
+        return redirect(url_for("triage.enrol"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if signin.is_locked(user):
+            form.code.errors = [WRONG_CODE]
+        elif twofactor.check_code(user, key, form.code.data):
+            _complete(user, key, "code")
+            left = twofactor.recovery_codes_left(user)
+            if left < 3:
+                flash(
+                    _l(
+                        "You have %(count)d recovery codes left. Make new ones from the link at the foot of your inbox.",
+                        count=left,
+                    )
+                )
+            return redirect(url_for("triage.inbox"))
+        else:
+            signin.count_failure(user.id)
+            audit.record("staff.second_factor_refused", actor_id=user.id, partner_id=user.partner_id)
+            db.session.commit()
+            form.code.errors = [WRONG_CODE]
+    return render_template("triage/code.html", form=form)
+
+
+def _qr_svg(uri: str) -> Markup:
+    """The enrolment QR code as inline SVG, drawn on the server: no script, no other origin."""
+    svg = segno.make(uri, error="m").svg_inline(scale=5, border=2, dark="#0b0c0c", light="#ffffff")
+    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code" ', 1)
+    return Markup(svg)  # noqa: S704 (segno's own markup, no user text in it)
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@rate_limit("staff_sign_in")
+def enrol():
+    """First sign-in: add an authenticator app. The new secret waits, sealed
+    with the pending sign-in, until a code from it proves the app has it."""
+    held = _pending()
+    if held is None:
+        return redirect(url_for("triage.sign_in"))
+    user, key = held
+    if user.totp_secret_sealed is not None:
+        return redirect(url_for("triage.second_factor"))
+    pending = sessions.load(PENDING)
+    secret = pending.get("new_secret")
+    if secret is None:  # the first view: a new secret, kept with the pending sign-in
+        secret = twofactor.new_secret()
+        sessions.save(PENDING, {**pending, "new_secret": secret}, TWO_FACTOR_WAIT)
+        db.session.commit()
+    form = CodeForm()
+    if form.validate_on_submit():
+        codes = twofactor.enrol(user, secret, form.code.data)
+        if codes is None:
+            form.code.errors = [
+                _l("That code is wrong. Check the time on your phone, wait for a new code and try again")
+            ]
+        else:
+            audit.record("staff.two_factor_enrolled", actor_id=user.id, partner_id=user.partner_id)
+            _complete(user, key, "enrolment")
+            return render_template("triage/recovery_codes.html", codes=codes, form=None)
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return render_template(
+        "triage/enrol.html", form=form, qr=_qr_svg(twofactor.provisioning_uri(user, secret)), secret=grouped
+    )
+
+
+@bp.route("/recovery-codes", methods=["GET", "POST"])
+def recovery_codes():
+    """New recovery codes (the old ones stop working), for a member signed in with both factors."""
+    if (away := _signed_in()) is not None:
+        return away
+    user, _key = g.staff
+    if request.method == "POST":
+        codes = twofactor.new_recovery_codes(user)
+        audit.record("staff.recovery_codes_renewed", actor_id=user.id, partner_id=user.partner_id)
+        db.session.commit()
+        return render_template("triage/recovery_codes.html", codes=codes, form=None)
+    return render_template("triage/renew_codes.html", left=twofactor.recovery_codes_left(user), form=None)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    if g.staff is not None:
+        audit.record("staff.signed_out", actor_id=g.staff[0].id, partner_id=g.staff[0].partner_id)
+    _discard_all()
+    db.session.commit()
+    flash(_l("You have signed out. Your key is no longer held anywhere."))
+    return redirect(url_for("triage.sign_in"))
+
+
+@bp.get("/")
+def inbox():
+    """The referrals of the member's own partner, newest first: facets only,
+    nothing is decrypted to list them."""
+    if (away := _signed_in()) is not None:
+        return away
+    user, _key = g.staff
+    rows = db.session.execute(
+        sa.select(Referral, Report.reference, Report.submitted_at)
+        .join(Report, Report.id == Referral.report_id)
+        .where(Referral.partner_id == user.partner_id)
+        .order_by(Referral.id.desc())
+        .limit(50)
+    ).all()
+    return render_template("triage/inbox.html", user=user, rows=rows, status_labels=REFERRAL_STATUS_LABELS, form=None)

@@ -1,0 +1,164 @@
+"""Partner staff sign in with a password and a second factor (an authenticator
+code or a one-time recovery code) that unlocks their key for the session."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+
+from mantra.domain.limits import LOCK_AFTER
+from mantra.extensions import db
+from mantra.models import StaffRole, StaffUser
+
+from .factories import make_partners, make_user
+from .journey import answer_all, csrf, errors, post, submit
+
+PASSWORD = "a long staff password"
+
+
+@pytest.fixture
+def officer(app):
+    made, _ = make_partners(police_rule=True)
+    return make_user(made["tvp-oxford"][0], "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+
+
+def _password(client, email="officer@tvp.example", password=PASSWORD):
+    return post(client, "/triage/sign-in", {"email": email, "password": password})
+
+
+def _enrol(client) -> tuple[str, list[str]]:
+    """First sign-in: the enrolment page's key goes into an 'app' (pyotp), whose code completes it."""
+    assert _password(client).headers["Location"] == "/triage/enrol"
+    page = client.get("/triage/enrol").text
+    assert "<svg" in page and 'aria-label="QR code"' in page and "<script>" not in page
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    wrong = client.post("/triage/enrol", data={"csrf_token": csrf(page), "code": "000000"})
+    assert any("That code is wrong" in e for e in errors(wrong.text))
+    done = client.post("/triage/enrol", data={"csrf_token": csrf(page), "code": pyotp.TOTP(secret).now()})
+    codes = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", done.text)
+    assert len(codes) == 10
+    return secret, codes
+
+
+def _sign_out(client):
+    page = client.get("/triage/").text
+    return client.post("/triage/sign-out", data={"csrf_token": csrf(page)}, follow_redirects=True)
+
+
+def _next_step_code(secret: str) -> str:
+    """A code for a later time step than any used so far (a real app shows one every 30 seconds)."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
+
+
+def test_first_sign_in_enrols_an_authenticator_then_every_sign_in_needs_its_code(client, officer):
+    assert client.get("/triage/").headers["Location"].startswith("/triage/sign-in")
+    secret, _ = _enrol(client)
+    inbox = client.get("/triage/")
+    assert inbox.status_code == 200 and "Referrals to Thames Valley Police" in inbox.text
+    assert "Signed in as Staff Member, Thames Valley Police" in inbox.text
+    assert "You have signed out" in _sign_out(client).text
+    assert client.get("/triage/").status_code == 302
+
+    assert _password(client).headers["Location"] == "/triage/sign-in/code"
+    assert client.get("/triage/").status_code == 302  # the password alone opens nothing
+    page = client.get("/triage/sign-in/code").text
+    code = _next_step_code(secret)
+    assert post(client, "/triage/sign-in/code", {"code": code}).headers["Location"] == "/triage/"
+    _sign_out(client)
+    _password(client)
+    replay = post(client, "/triage/sign-in/code", {"code": code})  # an overheard code works once
+    assert replay.status_code == 200 and any("used already" in e for e in errors(replay.text))
+    assert page
+
+
+def test_a_recovery_code_signs_in_once(client, officer):
+    _, codes = _enrol(client)
+    _sign_out(client)
+    _password(client)
+    assert post(client, "/triage/sign-in/code", {"code": codes[0].upper()}).headers["Location"] == "/triage/"
+    _sign_out(client)
+    _password(client)
+    again = post(client, "/triage/sign-in/code", {"code": codes[0]})
+    assert again.status_code == 200 and client.get("/triage/").status_code == 302
+
+
+def test_wrong_codes_lock_the_account_like_wrong_passwords(client, officer):
+    secret, _ = _enrol(client)
+    _sign_out(client)
+    _password(client)
+    for _ in range(LOCK_AFTER):
+        post(client, "/triage/sign-in/code", {"code": "123456"})
+    locked = post(client, "/triage/sign-in/code", {"code": _next_step_code(secret)})
+    assert locked.status_code == 200 and client.get("/triage/").status_code == 302
+    assert errors(_password(client).text)  # the password step is locked too
+
+
+def test_the_totp_secret_and_the_user_key_are_nowhere_in_clear(client, officer, app):
+    from mantra.domain import intake  # noqa: F401  (the report tables exist)
+
+    from .journey import cookie_payload
+    from .test_storage import _database_bytes
+
+    secret, codes = _enrol(client)
+    cookie = cookie_payload(client.get_cookie("__Host-mantra_session").value)
+    dump = _database_bytes(app)
+    for value in (secret, secret.lower(), codes[0], codes[0].replace("-", "")):
+        assert value.encode() not in dump and value.encode() not in cookie
+    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "officer@tvp.example"))
+    assert user.totp_secret_sealed and user.totp_last_step
+
+
+def test_a_copied_cookie_opens_nothing_after_sign_out(client, officer, app):
+    from .conftest import IsolatedClient
+
+    _enrol(client)
+    copied = client.get_cookie("__Host-mantra_session").value
+    _sign_out(client)
+    thief = IsolatedClient(app, app.response_class)
+    thief.set_cookie("__Host-mantra_session", copied)
+    assert thief.get("/triage/").status_code == 302
+
+
+def test_the_inbox_lists_only_the_partners_own_referrals_and_the_e_mail_link_works(client, officer, app):
+    from mantra.jobs.route import route_report
+    from mantra.models import Report
+
+    answer_all(client, sharing={"consent_police": "no", "consent_partners": "no"})
+    _, not_ours, _ = submit(client)
+    client.get("/report/who?new=1")
+    answer_all(client)
+    _, ours, _ = submit(client)
+    for report in db.session.scalars(sa.select(Report)):
+        route_report(report.id)
+    _enrol(client)
+    inbox = client.get("/triage/").text
+    assert ours in inbox and not_ours not in inbox
+
+
+@pytest.mark.parametrize("role", [StaffRole.CENTRE])
+def test_centre_staff_and_wrong_passwords_get_the_same_answer(client, app, role):
+    made, _ = make_partners()
+    make_user(made["centre-library"][0], "centre@library.example", PASSWORD, role)
+    make_user(made["tvp-oxford"][0], "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    centre = _password(client, "centre@library.example")
+    wrong = _password(client, "officer@tvp.example", "not the password")
+    assert centre.status_code == wrong.status_code == 200 and errors(centre.text) == errors(wrong.text)
+
+
+def test_new_recovery_codes_replace_the_old_ones(client, officer):
+    _, old = _enrol(client)
+    page = client.get("/triage/recovery-codes").text
+    assert "You have 10 unused recovery codes" in page
+    new = re.findall(
+        r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>",
+        client.post("/triage/recovery-codes", data={"csrf_token": csrf(page)}).text,
+    )
+    assert len(new) == 10 and not set(new) & set(old)
+    _sign_out(client)
+    _password(client)
+    assert post(client, "/triage/sign-in/code", {"code": old[1]}).status_code == 200
+    assert post(client, "/triage/sign-in/code", {"code": new[1]}).headers["Location"] == "/triage/"

@@ -1,0 +1,39 @@
+"""The staff sign-in in real headless Chromium: axe-core on every step."""
+
+from __future__ import annotations
+
+import pyotp
+
+from mantra.models import StaffRole
+
+from .browser_support import assert_no_axe_violations
+from .factories import make_partners, make_user
+
+
+def test_staff_sign_in_with_an_authenticator_passes_axe(page, live_server):
+    made, _ = make_partners()
+    make_user(made["tvp-oxford"][0], "officer@tvp.example", "a long staff password", StaffRole.TRIAGE)
+    base = live_server.url
+    page.goto(base + "/triage/")
+    assert page.url.endswith("/triage/sign-in?next=/triage/")
+    assert page.locator(".govuk-exit-this-page").count() == 0  # staff pages have no 'Exit this page'
+    assert_no_axe_violations(page)
+    page.get_by_label("Email address").fill("officer@tvp.example")
+    page.get_by_label("Password", exact=True).fill("a long staff password")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("load")
+    assert page.get_by_role("img", name="QR code").is_visible()
+    assert_no_axe_violations(page)
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    page.get_by_label("Security code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#recovery-codes li").count() == 10
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Continue to your inbox").click()
+    page.wait_for_load_state("load")
+    assert "Referrals to Thames Valley Police" in page.locator("h1").inner_text()
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state("load")
+    assert "You have signed out" in page.content()
