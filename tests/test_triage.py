@@ -162,3 +162,81 @@ def test_new_recovery_codes_replace_the_old_ones(client, officer):
     _password(client)
     assert post(client, "/triage/sign-in/code", {"code": old[1]}).status_code == 200
     assert post(client, "/triage/sign-in/code", {"code": new[1]}).headers["Location"] == "/triage/"
+
+
+def _routed_reports(client):
+    """Two reports from the public: one the police may see, one they may not; both routed."""
+    from mantra.jobs.route import route_report
+    from mantra.models import Report
+
+    answer_all(client, sharing={"consent_police": "no", "consent_partners": "no"})
+    _, not_ours, _ = submit(client)
+    client.get("/report/who?new=1")
+    answer_all(client, contact={"may_contact": "no", "news": "yes", "news_email": "r@example.org"})
+    _, ours, _ = submit(client)
+    for report in db.session.scalars(sa.select(Report)):
+        route_report(report.id)
+    db.session.commit()
+    return ours, not_ours
+
+
+def test_a_member_opens_their_partners_referral_and_acknowledges_it_all_audited(client, app):
+    from mantra.domain import accounts
+    from mantra.models import AuditEvent, Notification, Referral, ReferralStatus
+
+    made, _ = make_partners(police_rule=True)
+    police, police_key = made["tvp-oxford"]
+    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    accounts.grant(police, police_key, officer, granted_by=None)
+    db.session.commit()
+    ours, not_ours = _routed_reports(client)
+    _enrol(client)
+    inbox = client.get("/triage/").text
+    link = re.search(rf'href="(/triage/referrals/\d+)">{ours}<', inbox).group(1)
+    page = client.get(link).text
+    assert "A man shouted abuse at me about my religion." in page and "Religion or beliefs" in page
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "referral.viewed")
+        )
+        == 1
+    )
+    done = client.post(f"{link}/acknowledge", data={"csrf_token": csrf(page)}, follow_redirects=True)
+    assert "Acknowledged." in done.text and "one is on its way" in done.text
+    referral = db.session.get(Referral, int(link.rsplit("/", 1)[1]))
+    assert referral.status == ReferralStatus.ACKNOWLEDGED and referral.acknowledged_at is not None
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.dedupe_key.like("news/%/acknowledged-%"))
+        )
+        == 1
+    )
+    # Another partner's referral: the same answer as one that does not exist.
+    other = db.session.scalar(sa.select(Referral.id).where(Referral.partner_id != police.id))
+    assert client.get(f"/triage/referrals/{other}").status_code == 404
+    assert client.get("/triage/referrals/999999").status_code == 404
+    assert client.post(f"/triage/referrals/{other}/acknowledge", data={"csrf_token": csrf(page)}).status_code == 404
+
+
+def test_without_a_grant_or_with_a_grant_copied_from_someone_else_nothing_opens(client, app):
+    from mantra.domain import accounts
+    from mantra.models import KeyGrant, Referral
+
+    made, _ = make_partners(police_rule=True)
+    police, police_key = made["tvp-oxford"]
+    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    colleague = make_user(police, "colleague@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    accounts.grant(police, police_key, colleague, granted_by=None)
+    db.session.commit()
+    _routed_reports(client)
+    _enrol(client)
+    referral_id = db.session.scalar(sa.select(Referral.id).where(Referral.partner_id == police.id))
+    assert client.get(f"/triage/referrals/{referral_id}").status_code == 409  # no grant yet
+    theirs = db.session.scalar(sa.select(KeyGrant).where(KeyGrant.staff_user_id == colleague.id))
+    db.session.add(KeyGrant(partner_id=police.id, staff_user_id=officer.id, wrap=theirs.wrap))  # a database writer
+    db.session.commit()
+    refused = client.get(f"/triage/referrals/{referral_id}")
+    assert refused.status_code == 409 and "cannot be opened with your key" in refused.text
+    assert "A man shouted abuse" not in refused.text

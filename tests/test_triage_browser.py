@@ -11,9 +11,27 @@ from .factories import make_partners, make_user
 
 
 def test_staff_sign_in_with_an_authenticator_passes_axe(page, live_server):
-    made, _ = make_partners()
-    make_user(made["tvp-oxford"][0], "officer@tvp.example", "a long staff password", StaffRole.TRIAGE)
+    from mantra.domain import accounts
+    from mantra.extensions import db
+    from mantra.jobs.route import route_report
+    from mantra.models import Report
+
+    from .browser_support import answer_in_browser
+
+    made, _ = make_partners(police_rule=True)
+    police, police_key = made["tvp-oxford"]
+    officer = make_user(police, "officer@tvp.example", "a long staff password", StaffRole.TRIAGE)
+    accounts.grant(police, police_key, officer, granted_by=None)
+    db.session.commit()
     base = live_server.url
+    reporter = page.context.browser.new_context().new_page()
+    answer_in_browser(reporter, base)
+    reporter.goto(base + "/report/check")
+    reporter.get_by_role("button", name="Send report").click()
+    reporter.wait_for_load_state("load")
+    reporter.context.close()
+    route_report(db.session.scalar(db.select(Report.id)))
+    db.session.commit()
     page.goto(base + "/triage/")
     assert page.url.endswith("/triage/sign-in?next=/triage/")
     assert page.locator(".govuk-exit-this-page").count() == 0  # staff pages have no 'Exit this page'
@@ -33,6 +51,14 @@ def test_staff_sign_in_with_an_authenticator_passes_axe(page, live_server):
     page.get_by_role("button", name="Continue to your inbox").click()
     page.wait_for_load_state("load")
     assert "Referrals to Thames Valley Police" in page.locator("h1").inner_text()
+    assert_no_axe_violations(page)
+    page.locator("tbody a").first.click()
+    page.wait_for_load_state("load")
+    assert "A man shouted abuse at me about my religion." in page.content()
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#referral-status").inner_text() == "Acknowledged"
     assert_no_axe_violations(page)
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state("load")

@@ -13,7 +13,7 @@ import base64
 
 import segno
 import sqlalchemy as sa
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
@@ -22,12 +22,13 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from ..crypto import vault
-from ..domain import audit, signin, twofactor
+from ..domain import audit, casework, queue, signin, twofactor
 from ..domain.limits import LOCK_AFTER, LOCK_FOR, STAFF_IDLE, STAFF_MAX, TWO_FACTOR_WAIT, minutes
 from ..extensions import db, rate_limit
 from ..models import PartnerKind, Referral, ReferralStatus, Report, StaffRole, StaffUser
 from ..web import sessions
 from ..web.forms import clean_text, submit_button
+from . import labels
 
 bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
 
@@ -227,6 +228,50 @@ def enrol():
     return render_template(
         "triage/enrol.html", form=form, qr=_qr_svg(twofactor.provisioning_uri(user, secret)), secret=grouped
     )
+
+
+@bp.get("/referrals/<int:referral_id>")
+def referral(referral_id: int):
+    """One referral, decrypted with the member's keys (and audited)."""
+    if (away := _signed_in()) is not None:
+        return away
+    user, key = g.staff
+    found = casework.referral_for(user, referral_id)
+    if found is None:
+        abort(404)  # another partner's looks the same as none at all
+    try:
+        opened = casework.open_referral(user, key, found)
+    except casework.CaseworkError as exc:
+        current_app.logger.error("referral %s would not open for user %s: %s", found.id, user.id, exc)
+        db.session.rollback()
+        return render_template("triage/cannot_open.html", form=None), 409
+    report = opened.report
+    db.session.commit()  # the audit event of the view
+    return render_template(
+        "triage/referral.html",
+        form=None,
+        referral=found,
+        report=report,
+        sections=labels.sections(opened),
+        status_labels=REFERRAL_STATUS_LABELS,
+    )
+
+
+@bp.post("/referrals/<int:referral_id>/acknowledge")
+def acknowledge(referral_id: int):
+    if (away := _signed_in()) is not None:
+        return away
+    user, _key = g.staff
+    found = casework.referral_for(user, referral_id)
+    if found is None:
+        abort(404)
+    news = casework.acknowledge(user, found)
+    db.session.commit()
+    flash(_l("Acknowledged."))
+    if news is not None:
+        queue.enqueue_notification(news)  # after the commit; the sweeper catches a miss
+        flash(_l("The reporter asked for news emails: one is on its way. It says only that there is news."))
+    return redirect(url_for("triage.referral", referral_id=referral_id))
 
 
 @bp.route("/recovery-codes", methods=["GET", "POST"])

@@ -1,0 +1,117 @@
+"""How a report's sealed answers read on the referral page: the question
+each answer is to, in a few words, and the answer in words."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..models import KIND_LABELS, STRAND_LABELS
+
+SECTIONS = [
+    (
+        _l("What happened"),
+        "account",
+        [
+            "who",
+            "person_consented",
+            "kinds",
+            "strands",
+            "date",
+            "time_of_day",
+            "still_happening",
+            "where",
+            "area",
+            "place",
+            "online_detail",
+            "narrative",
+        ],
+    ),
+    (_l("People involved"), "account", ["people"]),
+    (_l("Sharing and situation"), "account", ["consent_police", "consent_partners", "student", "council_tenant"]),
+    (
+        _l("Contact"),
+        "contact",
+        ["name", "may_contact", "methods", "email", "phone", "safe_times", "news", "language", "access_needs"],
+    ),
+    (
+        _l("Equality monitoring"),
+        "monitoring",
+        ["age", "ethnicity", "religion", "sexual_orientation", "disability", "trans"],
+    ),
+]
+
+LABELS = {
+    "who": _l("Reported by"),
+    "person_consented": _l("The person agreed"),
+    "kinds": _l("What happened"),
+    "strands": _l("Perceived motivation"),
+    "date": _l("Date"),
+    "time_of_day": _l("Time of day"),
+    "still_happening": _l("Still happening"),
+    "where": _l("Where"),
+    "area": _l("Area"),
+    "place": _l("Where exactly"),
+    "online_detail": _l("Website or app"),
+    "narrative": _l("Account in their words"),
+    "people": _l("People described"),
+    "consent_police": _l("Police may see it"),
+    "consent_partners": _l("Other organisations may see it"),
+    "student": _l("Student"),
+    "council_tenant": _l("Council tenant"),
+    "name": _l("Name"),
+    "may_contact": _l("May be contacted"),
+    "methods": _l("Contact by"),
+    "email": _l("Email address"),
+    "phone": _l("Phone number"),
+    "safe_times": _l("Safe times to contact"),
+    "news": _l("Asked for news emails"),
+    "language": _l("Language"),
+    "access_needs": _l("Access needs"),
+    "age": _l("Age"),
+    "ethnicity": _l("Ethnic group"),
+    "religion": _l("Religion or belief"),
+    "sexual_orientation": _l("Sexual orientation"),
+    "disability": _l("Disabled"),
+    "trans": _l("Gender same as at birth"),
+}
+
+VALUES = {
+    "victim": _l("The person it happened to"),
+    "witness": _l("A witness"),
+    "on_behalf": _l("Someone reporting for them"),
+    "centre_staff": _l("A reporting centre"),
+    "yes": _l("Yes"),
+    "no": _l("No"),
+    "not_sure": _l("Not sure"),
+    "prefer_not_to_say": _l("Prefer not to say"),
+    **{k.value: v for k, v in KIND_LABELS.items()},
+    **{k.value: v for k, v in STRAND_LABELS.items()},
+}
+
+
+def _words(value):
+    if isinstance(value, list):
+        return "\n".join(str(_words(v)) for v in value)
+    if isinstance(value, dict):  # a person described
+        return f"{_words(value.get('role'))}: {value.get('description', '')}"
+    if isinstance(value, str):
+        return VALUES.get(value, value.replace("_", " ") if value.isidentifier() else value)
+    return value
+
+
+def sections(opened) -> list[dict]:
+    """The report's answers under headings; answers not given are left out."""
+    groups = {name: opened.content(name) or {} for name in ("account", "contact", "monitoring")}
+    account = groups["account"]
+    if account.get("month"):
+        account["date"] = "/".join(str(account[k]) for k in ("day", "month", "year") if account.get(k))
+    shown = []
+    for heading, group, names in SECTIONS:
+        rows = [
+            {"key": LABELS[name], "value": _words(groups[group][name])}
+            for name in names
+            if groups[group].get(name) not in (None, "", [])
+        ]
+        if rows:
+            shown.append({"heading": heading, "rows": rows})
+    return shown
