@@ -240,3 +240,68 @@ def test_without_a_grant_or_with_a_grant_copied_from_someone_else_nothing_opens(
     refused = client.get(f"/triage/referrals/{referral_id}")
     assert refused.status_code == 409 and "cannot be opened with your key" in refused.text
     assert "A man shouted abuse" not in refused.text
+
+
+def test_a_new_password_protects_the_same_key_and_the_old_one_stops_working(client, app):
+    from mantra.domain import accounts
+
+    made, _ = make_partners(police_rule=True)
+    police, police_key = made["tvp-oxford"]
+    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    accounts.grant(police, police_key, officer, granted_by=None)
+    db.session.commit()
+    ours, _ = _routed_reports(client)
+    secret, _ = _enrol(client)
+    wrong = post(client, "/triage/password", {"current": "not it at all", "new": "a brand new passphrase"})
+    assert "Your current password is wrong" in errors(wrong.text)
+    short = post(client, "/triage/password", {"current": PASSWORD, "new": "short"})
+    assert any("between 12 and 200" in e for e in errors(short.text))
+    done = post(client, "/triage/password", {"current": PASSWORD, "new": "a brand new passphrase"})
+    assert done.headers["Location"] == "/triage/"
+    _sign_out(client)
+    assert errors(_password(client).text)  # the old password
+    assert _password(client, password="a brand new passphrase").headers["Location"] == "/triage/sign-in/code"
+    post(client, "/triage/sign-in/code", {"code": _next_step_code(secret)})
+    link = re.search(rf'href="(/triage/referrals/\d+)">{ours}<', client.get("/triage/").text).group(1)
+    assert "A man shouted abuse" in client.get(link).text  # the same key: the grant still opens
+
+
+def test_the_inbox_filters_on_facets_marks_deadlines_and_pages(client, app, monkeypatch):
+    from datetime import timedelta
+
+    from mantra.domain import accounts
+    from mantra.models import Referral, utcnow
+    from mantra.triage import listing
+
+    made, _ = make_partners(police_rule=True)
+    police, police_key = made["tvp-oxford"]
+    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    accounts.grant(police, police_key, officer, granted_by=None)
+    db.session.commit()
+    from mantra.jobs.route import route_report
+    from mantra.models import Report
+
+    for strands in (["race"], ["religion"], ["race", "disability"]):
+        client.get("/report/who?new=1")
+        answer_all(client, why={"strands": strands})
+        submit(client)
+    for report_id in db.session.scalars(sa.select(Report.id)):
+        route_report(report_id)
+    first = db.session.scalar(sa.select(Referral).order_by(Referral.id))
+    first.ack_due_at = utcnow() - timedelta(hours=1)  # overdue
+    db.session.commit()
+    _enrol(client)
+
+    def references(query=""):
+        return re.findall(r'href="/triage/referrals/\d+">(HC-[A-Z0-9-]+)<', client.get(f"/triage/{query}").text)
+
+    assert len(references()) == 3
+    assert len(references("?strand=race")) == 2 and len(references("?strand=religion")) == 1
+    overdue = client.get("/triage/?deadline=overdue").text
+    assert len(references("?deadline=overdue")) == 1 and "govuk-tag--red" in overdue and "Overdue" in overdue
+    assert len(references("?strand=not-a-strand")) == 3  # a value not offered is ignored, never an error
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
+    page_one, page_two = references("?sort=oldest"), references("?sort=oldest&page=2")
+    assert len(page_one) == 2 and len(page_two) == 1 and not set(page_one) & set(page_two)
+    assert "Page 1 of 2" in client.get("/triage/").text
+    assert references("?page=-5") == references()  # odd pages are the first page

@@ -12,23 +12,22 @@ from __future__ import annotations
 import base64
 
 import segno
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from markupsafe import Markup
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..crypto import vault
 from ..domain import audit, casework, queue, signin, twofactor
 from ..domain.limits import LOCK_AFTER, LOCK_FOR, STAFF_IDLE, STAFF_MAX, TWO_FACTOR_WAIT, minutes
 from ..extensions import db, rate_limit
-from ..models import PartnerKind, Referral, ReferralStatus, Report, StaffRole, StaffUser
+from ..models import PartnerKind, ReferralStatus, StaffRole, StaffUser
 from ..web import sessions
 from ..web.forms import clean_text, submit_button
-from . import labels
+from . import labels, listing
 
 bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
 
@@ -68,6 +67,29 @@ REFERRAL_STATUS_LABELS = {
     ReferralStatus.REFERRED_ON: _l("Referred on"),
     ReferralStatus.CLOSED: _l("Closed"),
 }
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message=_l("Enter your current password"))],
+    )
+    new = PasswordField(
+        _l("New password"),
+        widget=GovPasswordInput(),
+        description=_l("At least %(count)d characters. A few unrelated words make a strong password.", count=12),
+        validators=[
+            InputRequired(message=_l("Enter a new password")),
+            Length(min=12, max=200, message=_l("The new password must be between 12 and 200 characters")),
+        ],
+    )
+    submit = submit_button(_l("Change password"))
+
+    def validate_new(self, field):
+        if field.data == self.current.data:
+            raise ValidationError(_l("The new password must be different from the current one"))
+
 
 WRONG = _l(
     "The email address or password is wrong, or the account is locked for %(minutes)d minutes after %(count)d "
@@ -288,6 +310,32 @@ def recovery_codes():
     return render_template("triage/renew_codes.html", left=twofactor.recovery_codes_left(user), form=None)
 
 
+@bp.route("/password", methods=["GET", "POST"])
+@rate_limit("staff_sign_in")
+def change_password():
+    """A new password protects the same user key: grants and reports stay readable."""
+    if (away := _signed_in()) is not None:
+        return away
+    user, key = g.staff
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            checked = vault.unlock_with_password(user.password_protected_key, form.current.data)
+        except vault.WrongPassword:
+            checked = None
+        if checked is None or checked.public.raw != key.public.raw:
+            signin.count_failure(user.id)
+            db.session.commit()
+            form.current.errors = [_l("Your current password is wrong")]
+        else:
+            user.password_protected_key = vault.protect_with_password(key, form.new.data)
+            audit.record("staff.password_changed", actor_id=user.id, partner_id=user.partner_id)
+            db.session.commit()
+            flash(_l("Your password has been changed. Use the new one next time you sign in."))
+            return redirect(url_for("triage.inbox"))
+    return render_template("triage/password.html", form=form)
+
+
 @bp.post("/sign-out")
 def sign_out():
     if g.staff is not None:
@@ -300,16 +348,26 @@ def sign_out():
 
 @bp.get("/")
 def inbox():
-    """The referrals of the member's own partner, newest first: facets only,
-    nothing is decrypted to list them."""
+    """The referrals of the member's own partner: filters on facets, sorting
+    and pages, all in SQL; nothing is decrypted to list them."""
     if (away := _signed_in()) is not None:
         return away
     user, _key = g.staff
-    rows = db.session.execute(
-        sa.select(Referral, Report.reference, Report.submitted_at)
-        .join(Report, Report.id == Referral.report_id)
-        .where(Referral.partner_id == user.partner_id)
-        .order_by(Referral.id.desc())
-        .limit(50)
-    ).all()
-    return render_template("triage/inbox.html", user=user, rows=rows, status_labels=REFERRAL_STATUS_LABELS, form=None)
+    form = listing.filter_form(request.args, REFERRAL_STATUS_LABELS)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, total = listing.page_of(user, form, page)
+    pages = max(-(-total // listing.PAGE_SIZE), 1)
+    args = {f.name: f.data for f in form if f.data}
+    return render_template(
+        "triage/inbox.html",
+        user=user,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=form,
+        form=None,
+        page_url=lambda n: url_for("triage.inbox", page=n, **args),
+        badge=listing.badge,
+        status_labels=REFERRAL_STATUS_LABELS,
+    )
