@@ -305,3 +305,59 @@ def test_the_inbox_filters_on_facets_marks_deadlines_and_pages(client, app, monk
     assert len(page_one) == 2 and len(page_two) == 1 and not set(page_one) & set(page_two)
     assert "Page 1 of 2" in client.get("/triage/").text
     assert references("?page=-5") == references()  # odd pages are the first page
+
+
+def test_a_member_messages_the_reporter_assigns_a_colleague_and_closes_with_an_outcome(client, app):
+    from flask.testing import FlaskClient
+
+    from mantra.domain import accounts
+    from mantra.models import Referral, ReferralStatus, Report, ReportStatus
+
+    from .conftest import IsolatedClient
+
+    made, _ = make_partners(police_rule=True)
+    police, police_key = made["tvp-oxford"]
+    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    colleague = make_user(police, "colleague@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    outsider = make_user(made["victim-support"][0], "vs@vs.example", PASSWORD, StaffRole.TRIAGE)
+    accounts.grant(police, police_key, officer, granted_by=None)
+    db.session.commit()
+    reporter = IsolatedClient(app, app.response_class)
+    answer_all(reporter)
+    _, reference, code = submit(reporter)
+    from mantra.jobs.route import route_report
+
+    route_report(db.session.scalar(sa.select(Report.id)))
+    db.session.commit()
+    _enrol(client)
+    referral = db.session.scalar(sa.select(Referral).where(Referral.partner_id == police.id))
+    link = f"/triage/referrals/{referral.id}"
+    page = client.get(link).text
+
+    empty = client.post(f"{link}/message", data={"csrf_token": csrf(page), "body": "  "})
+    assert empty.status_code == 200 and "Enter your message" in errors(empty.text)
+    sent = client.post(
+        f"{link}/message", data={"csrf_token": csrf(page), "body": "Please call 101 ref 55."}, follow_redirects=True
+    )
+    assert "Your message has been sent." in sent.text and "Please call 101 ref 55." in sent.text
+    post(reporter, "/follow-up/", {"code": code})
+    seen = reporter.get("/follow-up/report").text
+    assert "Please call 101 ref 55." in seen and "Being handled" in seen
+
+    bad = client.post(f"{link}/assign", data={"csrf_token": csrf(page), "assignee": str(outsider.id)})
+    assert bad.status_code == 200 and "Select a colleague from the list" in errors(bad.text)
+    client.post(f"{link}/assign", data={"csrf_token": csrf(page), "assignee": str(colleague.id)})
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).assigned_to_id == colleague.id
+
+    wrong = client.post(f"{link}/close", data={"csrf_token": csrf(page), "outcome": "shredded"})
+    assert wrong.status_code == 200 and errors(wrong.text)
+    closed = client.post(
+        f"{link}/close", data={"csrf_token": csrf(page), "outcome": "support_given"}, follow_redirects=True
+    )
+    assert "Closed with the outcome: Support given." in closed.text
+    db.session.expire_all()
+    done = db.session.get(Referral, referral.id)
+    assert done.status == ReferralStatus.CLOSED and done.outcome == "support_given"
+    assert db.session.get(Report, done.report_id).status == ReportStatus.CLOSED  # its only referral
+    assert isinstance(reporter, FlaskClient)

@@ -16,18 +16,32 @@ from ..crypto import vault
 from ..extensions import db
 from ..models import (
     KeyGrant,
+    MessageDirection,
     Partner,
     RecipientKind,
     Referral,
     ReferralStatus,
     Report,
     ReportKey,
+    ReportStatus,
+    StaffRole,
     StaffUser,
     utcnow,
 )
-from . import audit, notices
+from . import audit, messages, notices
 from .accounts import partner_key_info
 from .intake import OpenedReport, report_key_info
+
+# How a referral can end (a fixed list, so outcomes can be counted).
+OUTCOMES = (
+    "support_given",
+    "passed_to_police",
+    "investigated",
+    "no_further_action",
+    "could_not_contact",
+    "support_declined",
+    "referred_elsewhere",
+)
 
 
 class CaseworkError(Exception):
@@ -101,3 +115,77 @@ def acknowledge(user: StaffUser, referral: Referral) -> int | None:
         referral_id=referral.id,
     )
     return notices.reporter_news(db.session.get(Report, referral.report_id), f"acknowledged-{referral.partner_id}")
+
+
+def _in_progress(referral: Referral) -> None:
+    if referral.status in (ReferralStatus.NEW, ReferralStatus.ACKNOWLEDGED):
+        referral.status = ReferralStatus.IN_PROGRESS
+        referral.acknowledged_at = referral.acknowledged_at or utcnow()
+
+
+def message_reporter(user: StaffUser, opened: OpenedReport, referral: Referral, body: str) -> int | None:
+    """A message to the reporter, sealed with the report's key; returns the id
+    of a "there is news" e-mail (if they asked for them) to queue after commit."""
+    message_id = messages.add_message(
+        opened, body, MessageDirection.TO_REPORTER, partner_id=referral.partner_id, author_id=user.id
+    )
+    _in_progress(referral)
+    report = db.session.get(Report, referral.report_id)
+    if report.status != ReportStatus.CLOSED:
+        report.status = ReportStatus.IN_PROGRESS
+    return notices.reporter_news(report, f"message-{message_id}")
+
+
+def colleagues(user: StaffUser) -> list[StaffUser]:
+    return list(
+        db.session.scalars(
+            sa.select(StaffUser)
+            .where(StaffUser.partner_id == user.partner_id, StaffUser.active, StaffUser.role != StaffRole.CENTRE)
+            .order_by(StaffUser.display_name)
+        )
+    )
+
+
+def assign(user: StaffUser, referral: Referral, assignee_id: int | None) -> bool:
+    """Give the referral to a colleague of the same partner (or to nobody)."""
+    if assignee_id is not None and assignee_id not in {c.id for c in colleagues(user)}:
+        return False
+    referral.assigned_to_id = assignee_id
+    _in_progress(referral)
+    audit.record(
+        "referral.assigned",
+        actor_id=user.id,
+        partner_id=referral.partner_id,
+        report_id=referral.report_id,
+        referral_id=referral.id,
+        assignee_id=assignee_id,
+    )
+    return True
+
+
+def close(user: StaffUser, referral: Referral, outcome: str) -> int | None:
+    """Close with an outcome from OUTCOMES; the report is closed when every
+    referral of it is. Returns a "there is news" e-mail's id, or None."""
+    if outcome not in OUTCOMES or referral.status == ReferralStatus.CLOSED:
+        return None
+    referral.status = ReferralStatus.CLOSED
+    referral.closed_at = utcnow()
+    referral.outcome = outcome
+    audit.record(
+        "referral.closed",
+        actor_id=user.id,
+        partner_id=referral.partner_id,
+        report_id=referral.report_id,
+        referral_id=referral.id,
+        outcome=outcome,
+    )
+    db.session.flush()
+    still_open = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Referral)
+        .where(Referral.report_id == referral.report_id, Referral.status != ReferralStatus.CLOSED)
+    )
+    report = db.session.get(Report, referral.report_id)
+    if not still_open:
+        report.status = ReportStatus.CLOSED
+    return notices.reporter_news(report, f"closed-{referral.partner_id}")

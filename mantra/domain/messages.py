@@ -55,3 +55,26 @@ def add_message(
         partner_id=by.get("partner_id"),
     )
     return message_id
+
+
+def thread(opened: OpenedReport) -> list[dict]:
+    """The messages of a report, oldest first, opened with its data key. One
+    that will not open where it is (moved or altered in the database) is
+    marked, never shown as if it were genuine."""
+    rows = db.session.scalars(
+        sa.select(Message).where(Message.report_id == opened.report_id).order_by(Message.created_at, Message.id)
+    )
+    shown = []
+    for m in rows:
+        try:
+            body = vault.open_sealed(
+                opened.data_key,
+                m.sealed_body,
+                table="message",
+                row_id=message_place(m.id, m.report_id, m.direction),
+                field="body",
+            ).decode()
+        except vault.VaultError:
+            body = None
+        shown.append({"from_reporter": m.direction == MessageDirection.FROM_REPORTER, "at": m.created_at, "body": body})
+    return shown

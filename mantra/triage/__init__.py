@@ -21,12 +21,12 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..crypto import vault
-from ..domain import audit, casework, queue, signin, twofactor
+from ..domain import audit, casework, messages, queue, signin, twofactor
 from ..domain.limits import LOCK_AFTER, LOCK_FOR, STAFF_IDLE, STAFF_MAX, TWO_FACTOR_WAIT, minutes
 from ..extensions import db, rate_limit
 from ..models import PartnerKind, ReferralStatus, StaffRole, StaffUser
 from ..web import sessions
-from ..web.forms import clean_text, submit_button
+from ..web.forms import ChoiceField, ListField, clean_text, submit_button, text
 from . import labels, listing
 
 bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
@@ -252,31 +252,143 @@ def enrol():
     )
 
 
-@bp.get("/referrals/<int:referral_id>")
-def referral(referral_id: int):
-    """One referral, decrypted with the member's keys (and audited)."""
+OUTCOME_LABELS = {
+    "support_given": _l("Support given"),
+    "passed_to_police": _l("Passed to the police"),
+    "investigated": _l("Investigated"),
+    "no_further_action": _l("No further action"),
+    "could_not_contact": _l("Could not contact the reporter"),
+    "support_declined": _l("Support offered and declined"),
+    "referred_elsewhere": _l("Referred to another service"),
+}
+
+
+class MessageForm(FlaskForm):
+    body = text(
+        _l("Message to the reporter"),
+        5000,
+        area=True,
+        required=_l("Enter your message"),
+        hint=_l(
+            "They read it when they sign in with their receipt code. If they asked for news emails, they get one "
+            "saying only that there is news."
+        ),
+        short=_l("Your message"),
+    )
+    send = submit_button(_l("Send message"))
+
+
+class AssignForm(FlaskForm):
+    assignee = ListField(_l("Assigned to"), [])
+    assign = submit_button(_l("Assign"))
+
+
+class CloseForm(FlaskForm):
+    outcome = ChoiceField(_l("Outcome"), list(OUTCOME_LABELS.items()), _l("Select the outcome"))
+    close = submit_button(_l("Close the referral"))
+
+
+def _case(referral_id: int):
+    """The signed-in member, their key and their partner's referral; or a response."""
     if (away := _signed_in()) is not None:
-        return away
+        return None, away
     user, key = g.staff
     found = casework.referral_for(user, referral_id)
     if found is None:
         abort(404)  # another partner's looks the same as none at all
+    return (user, key, found), None
+
+
+def _referral_page(user, key, found, *, message=None, assign=None, close=None):
     try:
         opened = casework.open_referral(user, key, found)
     except casework.CaseworkError as exc:
         current_app.logger.error("referral %s would not open for user %s: %s", found.id, user.id, exc)
         db.session.rollback()
         return render_template("triage/cannot_open.html", form=None), 409
-    report = opened.report
-    db.session.commit()  # the audit event of the view
-    return render_template(
+    errors = message or assign or close
+    assign = assign or AssignForm(formdata=None, assignee=str(found.assigned_to_id or ""))
+    assign.assignee.choices = [("", _l("Nobody"))] + [(str(c.id), c.display_name) for c in casework.colleagues(user)]
+    page = render_template(
         "triage/referral.html",
-        form=None,
+        form=errors,  # the form with errors, for the error summary
+        message_form=message or MessageForm(formdata=None),
+        assign_form=assign,
+        close_form=close or CloseForm(formdata=None),
         referral=found,
-        report=report,
+        report=opened.report,
         sections=labels.sections(opened),
+        thread=messages.thread(opened),
+        outcome_labels=OUTCOME_LABELS,
         status_labels=REFERRAL_STATUS_LABELS,
     )
+    db.session.commit()  # the audit event of the view
+    return page
+
+
+@bp.get("/referrals/<int:referral_id>")
+def referral(referral_id: int):
+    """One referral, decrypted with the member's keys (and audited)."""
+    case, away = _case(referral_id)
+    return away or _referral_page(*case)
+
+
+def _after(news: int | None, said) -> None:
+    if news is not None:
+        queue.enqueue_notification(news)  # after the commit; the sweeper catches a miss
+    flash(said)
+
+
+@bp.post("/referrals/<int:referral_id>/message")
+def message(referral_id: int):
+    case, away = _case(referral_id)
+    if away:
+        return away
+    user, key, found = case
+    form = MessageForm()
+    if not form.validate():
+        return _referral_page(user, key, found, message=form)
+    try:
+        opened = casework.open_referral(user, key, found)
+    except casework.CaseworkError:
+        db.session.rollback()
+        return render_template("triage/cannot_open.html", form=None), 409
+    news = casework.message_reporter(user, opened, found, form.body.data)
+    db.session.commit()
+    _after(news, _l("Your message has been sent."))
+    return redirect(url_for("triage.referral", referral_id=referral_id))
+
+
+@bp.post("/referrals/<int:referral_id>/assign")
+def assign(referral_id: int):
+    case, away = _case(referral_id)
+    if away:
+        return away
+    user, key, found = case
+    form = AssignForm()
+    chosen = form.assignee.data
+    if not casework.assign(user, found, int(chosen) if chosen and chosen.isdigit() else None):
+        db.session.rollback()
+        form.assignee.errors = [_l("Select a colleague from the list")]
+        return _referral_page(user, key, found, assign=form)
+    db.session.commit()
+    _after(None, _l("Assigned."))
+    return redirect(url_for("triage.referral", referral_id=referral_id))
+
+
+@bp.post("/referrals/<int:referral_id>/close")
+def close(referral_id: int):
+    case, away = _case(referral_id)
+    if away:
+        return away
+    user, key, found = case
+    form = CloseForm()
+    if not form.validate():
+        return _referral_page(user, key, found, close=form)
+    news = casework.close(user, found, form.outcome.data)
+    db.session.commit()
+    _after(news, _l("The referral is closed."))
+    return redirect(url_for("triage.referral", referral_id=referral_id))
 
 
 @bp.post("/referrals/<int:referral_id>/acknowledge")
