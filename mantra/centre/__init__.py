@@ -5,33 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
-from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
 
 from ..domain import audit, signin
 from ..domain.limits import CENTRE_IDLE, CENTRE_MAX, LOCK_AFTER, LOCK_FOR, minutes
 from ..extensions import db, rate_limit
 from ..models import STATUS_LABELS, PartnerKind, Report, StaffRole, StaffUser
 from ..web import sessions
-from ..web.forms import clean_text, submit_button
+from ..web.forms import StaffSignInForm
 from ..web.security import safe_next
 
 bp = Blueprint("centre", __name__, template_folder="templates", url_prefix="/centre")
-
-
-class SignInForm(FlaskForm):
-    email = StringField(
-        _l("Email address"),
-        widget=GovTextInput(),
-        filters=[clean_text],
-        validators=[InputRequired(message=_l("Enter your email address")), Length(max=254)],
-    )
-    password = PasswordField(
-        _l("Password"), widget=GovPasswordInput(), validators=[InputRequired(message=_l("Enter your password"))]
-    )
-    submit = submit_button(_l("Sign in"))
 
 
 def _signed_out_while_away() -> None:
@@ -77,7 +60,7 @@ def _centre_member():
 @bp.route("/sign-in", methods=["GET", "POST"])
 @rate_limit("centre_sign_in")
 def sign_in():
-    form = SignInForm()
+    form = StaffSignInForm()
     if form.validate_on_submit():
         signed_in = signin.check_password(form.email.data, form.password.data)
         user = signed_in.user if signed_in else None

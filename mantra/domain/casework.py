@@ -44,6 +44,17 @@ OUTCOMES = (
 )
 
 
+def _audit(action: str, user: StaffUser, referral: Referral, **detail) -> None:
+    audit.record(
+        action,
+        actor_id=user.id,
+        partner_id=referral.partner_id,
+        report_id=referral.report_id,
+        referral_id=referral.id,
+        **detail,
+    )
+
+
 class CaseworkError(Exception):
     """The member's keys do not open this report (no grant, or a row altered)."""
 
@@ -90,13 +101,7 @@ def open_referral(user: StaffUser, user_key: vault.PrivateKey, referral: Referra
         )
     except vault.VaultError:
         raise CaseworkError("wrap does not open") from None
-    audit.record(
-        "referral.viewed",
-        actor_id=user.id,
-        partner_id=referral.partner_id,
-        report_id=referral.report_id,
-        referral_id=referral.id,
-    )
+    _audit("referral.viewed", user, referral)
     return OpenedReport(referral.report_id, data_key)
 
 
@@ -107,13 +112,7 @@ def acknowledge(user: StaffUser, referral: Referral) -> int | None:
         return None
     referral.status = ReferralStatus.ACKNOWLEDGED
     referral.acknowledged_at = utcnow()
-    audit.record(
-        "referral.acknowledged",
-        actor_id=user.id,
-        partner_id=referral.partner_id,
-        report_id=referral.report_id,
-        referral_id=referral.id,
-    )
+    _audit("referral.acknowledged", user, referral)
     return notices.reporter_news(db.session.get(Report, referral.report_id), f"acknowledged-{referral.partner_id}")
 
 
@@ -152,14 +151,7 @@ def assign(user: StaffUser, referral: Referral, assignee_id: int | None) -> bool
         return False
     referral.assigned_to_id = assignee_id
     _in_progress(referral)
-    audit.record(
-        "referral.assigned",
-        actor_id=user.id,
-        partner_id=referral.partner_id,
-        report_id=referral.report_id,
-        referral_id=referral.id,
-        assignee_id=assignee_id,
-    )
+    _audit("referral.assigned", user, referral, assignee_id=assignee_id)
     return True
 
 
@@ -171,14 +163,7 @@ def close(user: StaffUser, referral: Referral, outcome: str) -> int | None:
     referral.status = ReferralStatus.CLOSED
     referral.closed_at = utcnow()
     referral.outcome = outcome
-    audit.record(
-        "referral.closed",
-        actor_id=user.id,
-        partner_id=referral.partner_id,
-        report_id=referral.report_id,
-        referral_id=referral.id,
-        outcome=outcome,
-    )
+    _audit("referral.closed", user, referral, outcome=outcome)
     db.session.flush()
     still_open = db.session.scalar(
         sa.select(sa.func.count())

@@ -26,7 +26,7 @@ from ..domain.limits import LOCK_AFTER, LOCK_FOR, STAFF_IDLE, STAFF_MAX, TWO_FAC
 from ..extensions import db, rate_limit
 from ..models import PartnerKind, ReferralStatus, StaffRole, StaffUser
 from ..web import sessions
-from ..web.forms import ChoiceField, ListField, clean_text, submit_button, text
+from ..web.forms import ChoiceField, ListField, StaffSignInForm, clean_text, submit_button, text
 from . import labels, listing
 
 bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
@@ -34,19 +34,6 @@ bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/tri
 PENDING = "staff_pending"  # the password was right: the unlocked key waits for the second factor
 TRIAGE = "triage"  # signed in with both factors
 STAFF_ROLES = (StaffRole.TRIAGE, StaffRole.COORDINATOR, StaffRole.ADMIN)
-
-
-class SignInForm(FlaskForm):
-    email = StringField(
-        _l("Email address"),
-        widget=GovTextInput(),
-        filters=[clean_text],
-        validators=[InputRequired(message=_l("Enter your email address")), Length(max=254)],
-    )
-    password = PasswordField(
-        _l("Password"), widget=GovPasswordInput(), validators=[InputRequired(message=_l("Enter your password"))]
-    )
-    submit = submit_button(_l("Continue"))
 
 
 class CodeForm(FlaskForm):
@@ -142,7 +129,8 @@ def _discard_all() -> None:
 @bp.route("/sign-in", methods=["GET", "POST"])
 @rate_limit("staff_sign_in")
 def sign_in():
-    form = SignInForm()
+    form = StaffSignInForm()
+    form.submit.label.text = _l("Continue")  # the second factor comes next
     if form.validate_on_submit():
         signed_in = signin.check_password(form.email.data, form.password.data)
         user = signed_in.user if signed_in else None

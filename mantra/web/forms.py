@@ -8,15 +8,25 @@ import unicodedata
 
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovPasswordInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -109,3 +119,18 @@ def submit_button(label=CONTINUE):
 def honeypot():
     """A field people never see or reach (see the `honeypot` macro); bots fill it in."""
     return StringField(_l("Leave this field blank"), filters=[clean_text])
+
+
+class StaffSignInForm(FlaskForm):
+    """Email and password, for every kind of staff sign-in."""
+
+    email = StringField(
+        _l("Email address"),
+        widget=GovTextInput(),
+        filters=[clean_text],
+        validators=[InputRequired(message=_l("Enter your email address")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"), widget=GovPasswordInput(), validators=[InputRequired(message=_l("Enter your password"))]
+    )
+    submit = submit_button(_l("Sign in"))
