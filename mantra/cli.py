@@ -492,3 +492,25 @@ def queue_sweep_command():
 
     current_app.config["SWEEP_AFTER_SECONDS"] = 0
     click.echo(f"Queued {housekeeping.sweep()} job(s).")
+
+
+# --- the audit trail -------------------------------------------------------------
+
+audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
+mantra_cli.add_command(audit_cli)
+
+
+@audit_cli.command("verify")
+def audit_verify_command():
+    """Check the audit chain from the first event to the last: an event edited,
+    deleted or moved in the database is named. Chains what is ready first."""
+    audit.chain()
+    db.session.commit()
+    try:
+        count, head, pending = audit.verify()
+    except audit.Broken as exc:
+        raise click.ClickException(f"The audit trail has been tampered with: {exc}.") from None
+    click.echo(f"The audit trail is intact: {count} events chained, head {head.hex()}.")
+    if pending:
+        click.echo(f"{pending} newer events will be chained when their transactions are over.")
+    click.echo("Keep the head somewhere else: a later head must follow from it.")

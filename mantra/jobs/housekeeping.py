@@ -21,7 +21,9 @@ _BATCH = 500
 def tick() -> str:
     swept = sweep()
     escalated = escalate_overdue()
-    return f"swept {swept}, escalated {escalated}"
+    chained = audit.chain()
+    db.session.commit()
+    return f"swept {swept}, escalated {escalated}, chained {chained} audit events"
 
 
 def sweep() -> int:

@@ -327,6 +327,13 @@ class AuditEvent(db.Model):
     report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("report.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
     detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # The chain (domain/audit.py): the inserting transaction's id (PostgreSQL),
+    # then, once that transaction is over, a place in the chain and the hash of
+    # this event with the one before it.
+    xid: Mapped[int | None] = mapped_column(sa.BigInteger)
+    chain_seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
+    prev_hash: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    hash: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
 
 
 class ExportRun(db.Model):
