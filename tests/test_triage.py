@@ -361,3 +361,34 @@ def test_a_member_messages_the_reporter_assigns_a_colleague_and_closes_with_an_o
     assert done.status == ReferralStatus.CLOSED and done.outcome == "support_given"
     assert db.session.get(Report, done.report_id).status == ReportStatus.CLOSED  # its only referral
     assert isinstance(reporter, FlaskClient)
+
+
+def test_the_timeline_shows_the_reports_events_and_this_partners_actions_only(client, app):
+    from mantra.domain import accounts, casework
+    from mantra.jobs.route import route_report
+    from mantra.models import Referral, Report
+
+    made, _ = make_partners(police_rule=True, support_rule=True)
+    police, police_key = made["tvp-oxford"]
+    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    accounts.grant(police, police_key, officer, granted_by=None)
+    helper = make_user(made["victim-support"][0], "helper@vs.example", PASSWORD, StaffRole.TRIAGE)
+    db.session.commit()
+    answer_all(client)
+    submit(client)
+    route_report(db.session.scalar(sa.select(Report.id)))
+    theirs = db.session.scalar(sa.select(Referral).where(Referral.partner_id == made["victim-support"][0].id))
+    casework.acknowledge(helper, theirs)  # another partner's action on the same report
+    db.session.commit()
+    ours = db.session.scalar(sa.select(Referral).where(Referral.partner_id == police.id))
+    client.get("/report/who?new=1")
+    _enrol(client)
+    page = client.get(f"/triage/referrals/{ours.id}").text
+    timeline = re.search(r'<ol class="govuk-list mantra-timeline" id="timeline">(.*?)</ol>', page, re.S).group(1)
+    assert "Report received" in timeline and "Sent to the organisations" in timeline
+    assert "Acknowledged" not in timeline  # Victim Support's, not ours
+    client.post(f"/triage/referrals/{ours.id}/acknowledge", data={"csrf_token": csrf(page)})
+    page = client.get(f"/triage/referrals/{ours.id}").text
+    timeline = re.search(r'id="timeline">(.*?)</ol>', page, re.S).group(1)
+    assert "<strong>Acknowledged</strong>, by Staff Member" in timeline
+    assert timeline.index("Report received") < timeline.index("Acknowledged")

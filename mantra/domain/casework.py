@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from ..crypto import vault
 from ..extensions import db
 from ..models import (
+    AuditEvent,
     KeyGrant,
     MessageDirection,
     Partner,
@@ -174,3 +175,32 @@ def close(user: StaffUser, referral: Referral, outcome: str) -> int | None:
     if not still_open:
         report.status = ReportStatus.CLOSED
     return notices.reporter_news(report, f"closed-{referral.partner_id}")
+
+
+TIMELINE = (
+    "report.submitted",
+    "report.routed",
+    "report.message.from_reporter",
+    "report.message.to_reporter",
+    "referral.acknowledged",
+    "referral.assigned",
+    "referral.closed",
+)
+
+
+def timeline(referral: Referral) -> list[dict]:
+    """What has happened to the report, as this partner may see it: its own
+    actions and the report's own events (never another partner's), oldest
+    first, from the audit trail."""
+    events = AuditEvent.__table__
+    rows = db.session.execute(
+        sa.select(events.c.at, events.c.action, events.c.partner_id, StaffUser.display_name)
+        .outerjoin(StaffUser, StaffUser.id == events.c.actor_id)
+        .where(
+            events.c.report_id == referral.report_id,
+            events.c.action.in_(TIMELINE),
+            sa.or_(events.c.partner_id.is_(None), events.c.partner_id == referral.partner_id),
+        )
+        .order_by(events.c.at, events.c.id)
+    )
+    return [{"at": r.at, "action": r.action, "by": r.display_name} for r in rows]

@@ -240,6 +240,16 @@ def enrol():
     )
 
 
+EVENT_LABELS = {
+    "report.submitted": _l("Report received"),
+    "report.routed": _l("Sent to the organisations chosen by the routing rules"),
+    "report.message.from_reporter": _l("Message from the reporter"),
+    "report.message.to_reporter": _l("Message to the reporter"),
+    "referral.acknowledged": _l("Acknowledged"),
+    "referral.assigned": _l("Assigned"),
+    "referral.closed": _l("Closed"),
+}
+
 OUTCOME_LABELS = {
     "support_given": _l("Support given"),
     "passed_to_police": _l("Passed to the police"),
@@ -307,6 +317,8 @@ def _referral_page(user, key, found, *, message=None, assign=None, close=None):
         report=opened.report,
         sections=labels.sections(opened),
         thread=messages.thread(opened),
+        timeline=casework.timeline(found),
+        event_labels=EVENT_LABELS,
         outcome_labels=OUTCOME_LABELS,
         status_labels=REFERRAL_STATUS_LABELS,
     )
