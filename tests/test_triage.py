@@ -26,6 +26,18 @@ def officer(app):
     return make_user(made["tvp-oxford"][0], "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
 
 
+def _police_officer(**rules):
+    """Partners (the police rule on), and a police triage officer granted the police partner's key."""
+    from mantra.domain import accounts
+
+    made, _ = make_partners(police_rule=True, **rules)
+    police, police_key = made["tvp-oxford"]
+    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    accounts.grant(police, police_key, officer, granted_by=None)
+    db.session.commit()
+    return made, police, officer
+
+
 def _password(client, email="officer@tvp.example", password=PASSWORD):
     return post(client, "/triage/sign-in", {"email": email, "password": password})
 
@@ -181,14 +193,9 @@ def _routed_reports(client):
 
 
 def test_a_member_opens_their_partners_referral_and_acknowledges_it_all_audited(client, app):
-    from mantra.domain import accounts
     from mantra.models import AuditEvent, Notification, Referral, ReferralStatus
 
-    made, _ = make_partners(police_rule=True)
-    police, police_key = made["tvp-oxford"]
-    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
-    accounts.grant(police, police_key, officer, granted_by=None)
-    db.session.commit()
+    made, police, officer = _police_officer()
     ours, not_ours = _routed_reports(client)
     _enrol(client)
     inbox = client.get("/triage/").text
@@ -243,13 +250,7 @@ def test_without_a_grant_or_with_a_grant_copied_from_someone_else_nothing_opens(
 
 
 def test_a_new_password_protects_the_same_key_and_the_old_one_stops_working(client, app):
-    from mantra.domain import accounts
-
-    made, _ = make_partners(police_rule=True)
-    police, police_key = made["tvp-oxford"]
-    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
-    accounts.grant(police, police_key, officer, granted_by=None)
-    db.session.commit()
+    made, police, officer = _police_officer()
     ours, _ = _routed_reports(client)
     secret, _ = _enrol(client)
     wrong = post(client, "/triage/password", {"current": "not it at all", "new": "a brand new passphrase"})
@@ -269,15 +270,10 @@ def test_a_new_password_protects_the_same_key_and_the_old_one_stops_working(clie
 def test_the_inbox_filters_on_facets_marks_deadlines_and_pages(client, app, monkeypatch):
     from datetime import timedelta
 
-    from mantra.domain import accounts
     from mantra.models import Referral, utcnow
     from mantra.triage import listing
 
-    made, _ = make_partners(police_rule=True)
-    police, police_key = made["tvp-oxford"]
-    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
-    accounts.grant(police, police_key, officer, granted_by=None)
-    db.session.commit()
+    made, police, officer = _police_officer()
     from mantra.jobs.route import route_report
     from mantra.models import Report
 
@@ -310,17 +306,13 @@ def test_the_inbox_filters_on_facets_marks_deadlines_and_pages(client, app, monk
 def test_a_member_messages_the_reporter_assigns_a_colleague_and_closes_with_an_outcome(client, app):
     from flask.testing import FlaskClient
 
-    from mantra.domain import accounts
     from mantra.models import Referral, ReferralStatus, Report, ReportStatus
 
     from .conftest import IsolatedClient
 
-    made, _ = make_partners(police_rule=True)
-    police, police_key = made["tvp-oxford"]
-    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    made, police, officer = _police_officer()
     colleague = make_user(police, "colleague@tvp.example", PASSWORD, StaffRole.TRIAGE)
     outsider = make_user(made["victim-support"][0], "vs@vs.example", PASSWORD, StaffRole.TRIAGE)
-    accounts.grant(police, police_key, officer, granted_by=None)
     db.session.commit()
     reporter = IsolatedClient(app, app.response_class)
     answer_all(reporter)
@@ -364,14 +356,11 @@ def test_a_member_messages_the_reporter_assigns_a_colleague_and_closes_with_an_o
 
 
 def test_the_timeline_shows_the_reports_events_and_this_partners_actions_only(client, app):
-    from mantra.domain import accounts, casework
+    from mantra.domain import casework
     from mantra.jobs.route import route_report
     from mantra.models import Referral, Report
 
-    made, _ = make_partners(police_rule=True, support_rule=True)
-    police, police_key = made["tvp-oxford"]
-    officer = make_user(police, "officer@tvp.example", PASSWORD, StaffRole.TRIAGE)
-    accounts.grant(police, police_key, officer, granted_by=None)
+    made, police, officer = _police_officer(support_rule=True)
     helper = make_user(made["victim-support"][0], "helper@vs.example", PASSWORD, StaffRole.TRIAGE)
     db.session.commit()
     answer_all(client)

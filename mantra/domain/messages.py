@@ -3,13 +3,18 @@ sealed with the report's data key."""
 
 from __future__ import annotations
 
+import json
+import logging
+
 import sqlalchemy as sa
 
 from ..crypto import vault
 from ..extensions import db
-from ..models import Message, MessageDirection, utcnow
+from ..models import Attachment, Message, MessageDirection, utcnow
 from . import audit, rowids
-from .intake import EvidenceFile, OpenedReport, add_attachment
+from .intake import EvidenceFile, OpenedReport, add_attachment, attachment_place
+
+log = logging.getLogger(__name__)
 
 _MESSAGE = Message.__table__
 _INSERT = sa.insert(_MESSAGE).returning(_MESSAGE.c.id)
@@ -57,24 +62,37 @@ def add_message(
     return message_id
 
 
+def _open_or_none(opened: OpenedReport, blob: bytes, table: str, place: str, field: str) -> bytes | None:
+    """Content that will not open where it is (moved or changed in the database)
+    is never shown as if it were genuine: None, and an error in the log."""
+    try:
+        return vault.open_sealed(opened.data_key, blob, table=table, row_id=place, field=field)
+    except vault.VaultError:
+        log.error("%s %s of report %s would not open: moved or altered", table, place.split("/")[0], opened.report_id)
+        return None
+
+
 def thread(opened: OpenedReport) -> list[dict]:
-    """The messages of a report, oldest first, opened with its data key. One
-    that will not open where it is (moved or altered in the database) is
-    marked, never shown as if it were genuine."""
+    """The messages of a report, oldest first, opened with its data key, each
+    with the names of its files. What will not open is None."""
+    files: dict[int, list[str | None]] = {}
+    for a in db.session.scalars(
+        sa.select(Attachment).where(Attachment.report_id == opened.report_id, Attachment.message_id.is_not(None))
+    ):
+        meta = _open_or_none(opened, a.sealed_meta, "attachment", attachment_place(a), "meta")
+        files.setdefault(a.message_id, []).append(json.loads(meta)["filename"] if meta else None)
     rows = db.session.scalars(
         sa.select(Message).where(Message.report_id == opened.report_id).order_by(Message.created_at, Message.id)
     )
     shown = []
     for m in rows:
-        try:
-            body = vault.open_sealed(
-                opened.data_key,
-                m.sealed_body,
-                table="message",
-                row_id=message_place(m.id, m.report_id, m.direction),
-                field="body",
-            ).decode()
-        except vault.VaultError:
-            body = None
-        shown.append({"from_reporter": m.direction == MessageDirection.FROM_REPORTER, "at": m.created_at, "body": body})
+        body = _open_or_none(opened, m.sealed_body, "message", message_place(m.id, m.report_id, m.direction), "body")
+        shown.append(
+            {
+                "from_reporter": m.direction == MessageDirection.FROM_REPORTER,
+                "at": m.created_at,
+                "body": body.decode() if body is not None else None,
+                "files": files.get(m.id, []),
+            }
+        )
     return shown

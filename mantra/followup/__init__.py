@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -20,7 +19,7 @@ from ..crypto import vault
 from ..domain import intake, messages
 from ..domain.limits import FOLLOWUP_IDLE, FOLLOWUP_MAX, MAX_FILE_BYTES, MAX_FILES_PER_REPORT, megabytes, minutes
 from ..extensions import db, rate_limit
-from ..models import STATUS_LABELS, Attachment, Message, MessageDirection, ReportStatus, utcnow
+from ..models import STATUS_LABELS, Attachment, MessageDirection, ReportStatus, utcnow
 from ..web import sessions
 from ..web.forms import clean_text, honeypot, submit_button, text
 from ..web.security import csrf_failed_page
@@ -127,45 +126,19 @@ def sign_in():
     return render_template("followup/sign_in.html", form=form, ended=bool(form.unsent.data))
 
 
-def _messages(opened: intake.OpenedReport) -> list[dict]:
-    rows = db.session.scalars(
-        sa.select(Message).where(Message.report_id == opened.report_id).order_by(Message.created_at, Message.id)
-    )
-    files: dict[int, list[str]] = {}
-    for a in db.session.scalars(
-        sa.select(Attachment).where(Attachment.report_id == opened.report_id, Attachment.message_id.is_not(None))
-    ):
-        meta = _opened_or_none(opened, a.sealed_meta, "attachment", intake.attachment_place(a), "meta")
-        files.setdefault(a.message_id, []).append(json.loads(meta)["filename"] if meta else str(_UNOPENED))
-    return [
-        {
-            "from_reporter": m.direction == MessageDirection.FROM_REPORTER,
-            "at": m.created_at,
-            "body": (
-                _opened_or_none(
-                    opened, m.sealed_body, "message", messages.message_place(m.id, m.report_id, m.direction), "body"
-                )
-                or str(_UNOPENED).encode()
-            ).decode(),
-            "files": files.get(m.id, []),
-        }
-        for m in rows
-    ]
-
-
 _UNOPENED = _l("This could not be opened.")
 
 
-def _opened_or_none(opened, blob: bytes, table: str, place: str, field: str) -> bytes | None:
-    """Content that will not open where it is (moved or changed in the database) is
-    not shown as if it were genuine: a placeholder, and an error in the log."""
-    try:
-        return vault.open_sealed(opened.data_key, blob, table=table, row_id=place, field=field)
-    except vault.VaultError:
-        current_app.logger.error(
-            "%s %s of report %s would not open: moved or altered", table, place.split("/")[0], opened.report_id
-        )
-        return None
+def _messages(opened: intake.OpenedReport) -> list[dict]:
+    """The thread, with a placeholder for whatever would not open."""
+    return [
+        {
+            **m,
+            "body": m["body"] if m["body"] is not None else str(_UNOPENED),
+            "files": [name if name is not None else str(_UNOPENED) for name in m["files"]],
+        }
+        for m in messages.thread(opened)
+    ]
 
 
 def _attachment_count(report_id: int) -> int:

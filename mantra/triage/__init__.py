@@ -12,7 +12,19 @@ from __future__ import annotations
 import base64
 
 import segno
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
@@ -115,10 +127,11 @@ def _load_staff():
         sessions.forget(TRIAGE)
 
 
-def _signed_in():
+def _member() -> tuple[StaffUser, vault.PrivateKey]:
+    """The signed-in member and their unlocked key; otherwise on to sign in."""
     if g.staff is None:
-        return redirect(url_for("triage.sign_in", next=request.path))
-    return None
+        abort(redirect(url_for("triage.sign_in", next=request.path)))
+    return g.staff
 
 
 def _discard_all() -> None:
@@ -287,23 +300,27 @@ class CloseForm(FlaskForm):
 
 
 def _case(referral_id: int):
-    """The signed-in member, their key and their partner's referral; or a response."""
-    if (away := _signed_in()) is not None:
-        return None, away
-    user, key = g.staff
+    """The signed-in member, their key and their own partner's referral."""
+    user, key = _member()
     found = casework.referral_for(user, referral_id)
     if found is None:
         abort(404)  # another partner's looks the same as none at all
-    return (user, key, found), None
+    return user, key, found
 
 
-def _referral_page(user, key, found, *, message=None, assign=None, close=None):
+def _open(user, key, found):
+    """The report behind the referral, opened with the member's keys (audited);
+    keys that do not open it get a plain page, never content."""
     try:
-        opened = casework.open_referral(user, key, found)
+        return casework.open_referral(user, key, found)
     except casework.CaseworkError as exc:
         current_app.logger.error("referral %s would not open for user %s: %s", found.id, user.id, exc)
         db.session.rollback()
-        return render_template("triage/cannot_open.html", form=None), 409
+        abort(make_response(render_template("triage/cannot_open.html", form=None), 409))
+
+
+def _referral_page(user, key, found, *, message=None, assign=None, close=None):
+    opened = _open(user, key, found)
     errors = message or assign or close
     assign = assign or AssignForm(formdata=None, assignee=str(found.assigned_to_id or ""))
     assign.assignee.choices = [("", _l("Nobody"))] + [(str(c.id), c.display_name) for c in casework.colleagues(user)]
@@ -329,8 +346,7 @@ def _referral_page(user, key, found, *, message=None, assign=None, close=None):
 @bp.get("/referrals/<int:referral_id>")
 def referral(referral_id: int):
     """One referral, decrypted with the member's keys (and audited)."""
-    case, away = _case(referral_id)
-    return away or _referral_page(*case)
+    return _referral_page(*_case(referral_id))
 
 
 def _after(news: int | None, said) -> None:
@@ -341,19 +357,11 @@ def _after(news: int | None, said) -> None:
 
 @bp.post("/referrals/<int:referral_id>/message")
 def message(referral_id: int):
-    case, away = _case(referral_id)
-    if away:
-        return away
-    user, key, found = case
+    user, key, found = _case(referral_id)
     form = MessageForm()
     if not form.validate():
         return _referral_page(user, key, found, message=form)
-    try:
-        opened = casework.open_referral(user, key, found)
-    except casework.CaseworkError:
-        db.session.rollback()
-        return render_template("triage/cannot_open.html", form=None), 409
-    news = casework.message_reporter(user, opened, found, form.body.data)
+    news = casework.message_reporter(user, _open(user, key, found), found, form.body.data)
     db.session.commit()
     _after(news, _l("Your message has been sent."))
     return redirect(url_for("triage.referral", referral_id=referral_id))
@@ -361,10 +369,7 @@ def message(referral_id: int):
 
 @bp.post("/referrals/<int:referral_id>/assign")
 def assign(referral_id: int):
-    case, away = _case(referral_id)
-    if away:
-        return away
-    user, key, found = case
+    user, key, found = _case(referral_id)
     form = AssignForm()
     chosen = form.assignee.data
     if not casework.assign(user, found, int(chosen) if chosen and chosen.isdigit() else None):
@@ -378,10 +383,7 @@ def assign(referral_id: int):
 
 @bp.post("/referrals/<int:referral_id>/close")
 def close(referral_id: int):
-    case, away = _case(referral_id)
-    if away:
-        return away
-    user, key, found = case
+    user, key, found = _case(referral_id)
     form = CloseForm()
     if not form.validate():
         return _referral_page(user, key, found, close=form)
@@ -393,12 +395,7 @@ def close(referral_id: int):
 
 @bp.post("/referrals/<int:referral_id>/acknowledge")
 def acknowledge(referral_id: int):
-    if (away := _signed_in()) is not None:
-        return away
-    user, _key = g.staff
-    found = casework.referral_for(user, referral_id)
-    if found is None:
-        abort(404)
+    user, _key, found = _case(referral_id)
     news = casework.acknowledge(user, found)
     db.session.commit()
     flash(_l("Acknowledged."))
@@ -411,9 +408,7 @@ def acknowledge(referral_id: int):
 @bp.route("/recovery-codes", methods=["GET", "POST"])
 def recovery_codes():
     """New recovery codes (the old ones stop working), for a member signed in with both factors."""
-    if (away := _signed_in()) is not None:
-        return away
-    user, _key = g.staff
+    user, _key = _member()
     if request.method == "POST":
         codes = twofactor.new_recovery_codes(user)
         audit.record("staff.recovery_codes_renewed", actor_id=user.id, partner_id=user.partner_id)
@@ -426,9 +421,7 @@ def recovery_codes():
 @rate_limit("staff_sign_in")
 def change_password():
     """A new password protects the same user key: grants and reports stay readable."""
-    if (away := _signed_in()) is not None:
-        return away
-    user, key = g.staff
+    user, key = _member()
     form = PasswordForm()
     if form.validate_on_submit():
         try:
@@ -462,9 +455,7 @@ def sign_out():
 def inbox():
     """The referrals of the member's own partner: filters on facets, sorting
     and pages, all in SQL; nothing is decrypted to list them."""
-    if (away := _signed_in()) is not None:
-        return away
-    user, _key = g.staff
+    user, _key = _member()
     form = listing.filter_form(request.args, REFERRAL_STATUS_LABELS)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     rows, total = listing.page_of(user, form, page)

@@ -89,13 +89,29 @@ VALUES = {
 }
 
 
-def _words(value):
+# What the person typed: shown exactly as written, never read as a choice.
+TYPED = {
+    "date",
+    "place",
+    "online_detail",
+    "narrative",
+    "name",
+    "email",
+    "phone",
+    "safe_times",
+    "language",
+    "access_needs",
+}
+
+
+def _choice(value):
+    """A chosen answer in words (an unknown value with its underscores as spaces)."""
     if isinstance(value, list):
-        return "\n".join(str(_words(v)) for v in value)
-    if isinstance(value, dict):  # a person described
-        return f"{_words(value.get('role'))}: {value.get('description', '')}"
+        return "\n".join(str(_choice(v)) for v in value)
+    if isinstance(value, dict):  # a person described: the role chosen, the description typed
+        return f"{_choice(value.get('role'))}: {value.get('description', '')}"
     if isinstance(value, str):
-        return VALUES.get(value, value.replace("_", " ") if value.isidentifier() else value)
+        return VALUES.get(value, value.replace("_", " "))
     return value
 
 
@@ -108,7 +124,7 @@ def sections(opened) -> list[dict]:
     shown = []
     for heading, group, names in SECTIONS:
         rows = [
-            {"key": LABELS[name], "value": _words(groups[group][name])}
+            {"key": LABELS[name], "value": groups[group][name] if name in TYPED else _choice(groups[group][name])}
             for name in names
             if groups[group].get(name) not in (None, "", [])
         ]
