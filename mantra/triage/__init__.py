@@ -349,10 +349,14 @@ def referral(referral_id: int):
     return _referral_page(*_case(referral_id))
 
 
-def _after(news: int | None, said) -> None:
+def _done(referral_id: int, said, news: int | None = None):
+    """Commit an action, queue the reporter's news e-mail (after the commit; the
+    sweeper catches a miss), say what was done, and show the referral again."""
+    db.session.commit()
     if news is not None:
-        queue.enqueue_notification(news)  # after the commit; the sweeper catches a miss
+        queue.enqueue_notification(news)
     flash(said)
+    return redirect(url_for("triage.referral", referral_id=referral_id))
 
 
 @bp.post("/referrals/<int:referral_id>/message")
@@ -362,9 +366,7 @@ def message(referral_id: int):
     if not form.validate():
         return _referral_page(user, key, found, message=form)
     news = casework.message_reporter(user, _open(user, key, found), found, form.body.data)
-    db.session.commit()
-    _after(news, _l("Your message has been sent."))
-    return redirect(url_for("triage.referral", referral_id=referral_id))
+    return _done(referral_id, _l("Your message has been sent."), news)
 
 
 @bp.post("/referrals/<int:referral_id>/assign")
@@ -376,9 +378,7 @@ def assign(referral_id: int):
         db.session.rollback()
         form.assignee.errors = [_l("Select a colleague from the list")]
         return _referral_page(user, key, found, assign=form)
-    db.session.commit()
-    _after(None, _l("Assigned."))
-    return redirect(url_for("triage.referral", referral_id=referral_id))
+    return _done(referral_id, _l("Assigned."))
 
 
 @bp.post("/referrals/<int:referral_id>/close")
@@ -388,21 +388,21 @@ def close(referral_id: int):
     if not form.validate():
         return _referral_page(user, key, found, close=form)
     news = casework.close(user, found, form.outcome.data)
-    db.session.commit()
-    _after(news, _l("The referral is closed."))
-    return redirect(url_for("triage.referral", referral_id=referral_id))
+    return _done(referral_id, _l("The referral is closed."), news)
 
 
 @bp.post("/referrals/<int:referral_id>/acknowledge")
 def acknowledge(referral_id: int):
     user, _key, found = _case(referral_id)
     news = casework.acknowledge(user, found)
-    db.session.commit()
-    flash(_l("Acknowledged."))
     if news is not None:
-        queue.enqueue_notification(news)  # after the commit; the sweeper catches a miss
-        flash(_l("The reporter asked for news emails: one is on its way. It says only that there is news."))
-    return redirect(url_for("triage.referral", referral_id=referral_id))
+        flash(_l("Acknowledged."))
+        return _done(
+            referral_id,
+            _l("The reporter asked for news emails: one is on its way. It says only that there is news."),
+            news,
+        )
+    return _done(referral_id, _l("Acknowledged."))
 
 
 @bp.route("/recovery-codes", methods=["GET", "POST"])
