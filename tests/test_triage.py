@@ -381,3 +381,27 @@ def test_the_timeline_shows_the_reports_events_and_this_partners_actions_only(cl
     timeline = re.search(r'id="timeline">(.*?)</ol>', page, re.S).group(1)
     assert "<strong>Acknowledged</strong>, by Staff Member" in timeline
     assert timeline.index("Report received") < timeline.index("Acknowledged")
+
+
+def test_what_staff_write_to_the_reporter_is_nowhere_in_clear(client, app, caplog):
+    """A partner's message and the outcome of closing: the database, Redis and
+    the log hold no word of the message, and the audit trail holds no content."""
+    import logging
+
+    from mantra.models import AuditEvent, Referral
+
+    from .test_storage import _database_bytes, _redis_bytes
+
+    caplog.set_level(logging.DEBUG)
+    _, police, _ = _police_officer()
+    _routed_reports(client)
+    _enrol(client)
+    referral_id = db.session.scalar(sa.select(Referral.id).where(Referral.partner_id == police.id))
+    page = client.get(f"/triage/referrals/{referral_id}").text
+    marker = "MKstaff" + "7f3a9c"
+    client.post(f"/triage/referrals/{referral_id}/message", data={"csrf_token": csrf(page), "body": f"Call {marker}"})
+    details = db.session.scalars(sa.select(AuditEvent.detail)).all()
+    assert marker not in repr(details)
+    assert marker.encode() not in _database_bytes(app)
+    assert marker.encode() not in _redis_bytes(app.config["REDIS_URL"])
+    assert marker not in caplog.text
