@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 VERSION = 1
 _V = bytes([VERSION])
@@ -164,6 +165,14 @@ def open_sealed(key: bytes, blob: bytes, *, table: str, row_id: int | str, field
         return AESGCM(key).decrypt(nonce, body, _content_aad(table, row_id, field))
     except InvalidTag:
         raise VaultError(f"{table}.{field} of row {row_id} would not open: wrong key, altered, or moved") from None
+
+
+def joint_key(first: bytes, second: bytes, purpose: str) -> bytes:
+    """A content key that needs both secrets (HKDF-SHA256): for example a
+    partner's note on a report needs the report's data key, so erasing the
+    report erases the note, and the partner's own key, so no other partner
+    holding the report can read it."""
+    return HKDF(hashes.SHA256(), KEY_BYTES, salt=second, info=f"mantra/v{VERSION}/{purpose}".encode()).derive(first)
 
 
 # --- wrapping keys to a public key ----------------------------------------

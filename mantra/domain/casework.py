@@ -18,7 +18,10 @@ from ..models import (
     AuditEvent,
     KeyGrant,
     MessageDirection,
+    Note,
+    NotificationKind,
     Partner,
+    PartnerKind,
     RecipientKind,
     Referral,
     ReferralStatus,
@@ -29,7 +32,7 @@ from ..models import (
     StaffUser,
     utcnow,
 )
-from . import audit, messages, notices
+from . import audit, deadlines, facets, intake, messages, notices, pins, rules
 from .accounts import partner_key_info
 from .intake import OpenedReport, report_key_info
 
@@ -123,11 +126,13 @@ def _in_progress(referral: Referral) -> None:
         referral.acknowledged_at = referral.acknowledged_at or utcnow()
 
 
-def message_reporter(user: StaffUser, opened: OpenedReport, referral: Referral, body: str) -> int | None:
+def message_reporter(
+    user: StaffUser, opened: OpenedReport, referral: Referral, body: str, *, asks: bool = False
+) -> int | None:
     """A message to the reporter, sealed with the report's key; returns the id
     of a "there is news" e-mail (if they asked for them) to queue after commit."""
     message_id = messages.add_message(
-        opened, body, MessageDirection.TO_REPORTER, partner_id=referral.partner_id, author_id=user.id
+        opened, body, MessageDirection.TO_REPORTER, partner_id=referral.partner_id, author_id=user.id, asks=asks
     )
     _in_progress(referral)
     report = db.session.get(Report, referral.report_id)
@@ -177,6 +182,133 @@ def close(user: StaffUser, referral: Referral, outcome: str) -> int | None:
     return notices.reporter_news(report, f"closed-{referral.partner_id}")
 
 
+# --- sealed notes: this partner's own, on one referral ----------------------
+
+
+def _note_key(opened: OpenedReport, partner: vault.PrivateKey, referral: Referral) -> bytes:
+    """Needs the report's data key (erasing the report erases its notes) and
+    the partner's own key (another partner holding the report cannot read them)."""
+    return vault.joint_key(opened.data_key, partner.seed, f"note/{referral.partner_id}/report-{referral.report_id}")
+
+
+def _note_place(note_id: int, referral: Referral) -> str:
+    return f"{note_id}/referral-{referral.id}/report-{referral.report_id}"
+
+
+def add_note(user: StaffUser, user_key: vault.PrivateKey, opened: OpenedReport, referral: Referral, body: str) -> None:
+    key = _note_key(opened, partner_key(user, user_key), referral)
+    note = Note(referral_id=referral.id, author_id=user.id, sealed_body=b"", created_at=utcnow())
+    db.session.add(note)
+    db.session.flush()
+    note.sealed_body = vault.seal(key, body.encode(), table="note", row_id=_note_place(note.id, referral), field="body")
+    _in_progress(referral)
+    _audit("referral.note_added", user, referral, note_id=note.id)
+
+
+def notes(user: StaffUser, user_key: vault.PrivateKey, opened: OpenedReport, referral: Referral) -> list[dict]:
+    """The referral's notes, oldest first; one that will not open (moved or
+    altered in the database) is shown as such, never as if it were genuine."""
+    key = _note_key(opened, partner_key(user, user_key), referral)
+    shown = []
+    rows = db.session.execute(
+        sa.select(Note, StaffUser.display_name)
+        .outerjoin(StaffUser, StaffUser.id == Note.author_id)
+        .where(Note.referral_id == referral.id)
+        .order_by(Note.created_at, Note.id)
+    )
+    for note, author in rows:
+        try:
+            body = vault.open_sealed(
+                key, note.sealed_body, table="note", row_id=_note_place(note.id, referral), field="body"
+            ).decode()
+        except vault.VaultError:
+            body = None
+        shown.append({"at": note.created_at, "by": author, "body": body})
+    return shown
+
+
+# --- asking the reporter, and referring on ------------------------------------
+
+
+def ask(user: StaffUser, opened: OpenedReport, referral: Referral, body: str) -> int | None:
+    """A message that asks the reporter for more; the referral waits for their reply."""
+    news = message_reporter(user, opened, referral, body, asks=True)
+    _audit("referral.asked", user, referral)
+    return news
+
+
+def _consents(opened: OpenedReport, partner: Partner) -> bool:
+    """Consent is a hard limit: the facet and the person's own sealed answer
+    must both say yes (a facet column alone could have been changed)."""
+    report = opened.report
+    name = "consent_police" if partner.is_police else "consent_partners"
+    answers = opened.content("account") or {}
+    return rules.consented(partner, facets.routing_facets(report)) and answers.get(name) == "yes"
+
+
+def referable(opened: OpenedReport) -> list[tuple[Partner, bool]]:
+    """Partners that do not hold the report yet, each with whether the
+    person's consent lets it be referred to them."""
+    holding = sa.select(Referral.partner_id).where(Referral.report_id == opened.report_id)
+    partners = db.session.scalars(
+        sa.select(Partner)
+        .where(Partner.active, Partner.kind == PartnerKind.AGENCY, Partner.id.not_in(holding))
+        .order_by(Partner.name)
+    )
+    return [(p, _consents(opened, p)) for p in partners]
+
+
+class NotPinned(CaseworkError):
+    """The partner's public key has not been confirmed by an administrator."""
+
+
+def refer_on(user: StaffUser, opened: OpenedReport, referral: Referral, partner_id: int) -> int | None:
+    """Refer the report on to another partner the person agreed to share with:
+    the report's data key is wrapped to that partner's pinned key and they get
+    a referral of their own. Returns the id of their "new referral" e-mail, or
+    None if the partner cannot be chosen."""
+    target = next((p for p, ok in referable(opened) if ok and p.id == partner_id), None)
+    if target is None:
+        return None
+    if not pins.is_pinned(target):
+        raise NotPinned(f"partner {target.id} key not pinned")
+    now = utcnow()
+    wrapped = db.session.scalar(
+        sa.select(ReportKey.id).where(
+            ReportKey.report_id == referral.report_id,
+            ReportKey.recipient == RecipientKind.PARTNER,
+            ReportKey.partner_id == target.id,
+        )
+    )
+    if wrapped is None:
+        public = vault.PublicKey(target.public_key)
+        db.session.add(intake.wrap_for(referral.report_id, opened.data_key, RecipientKind.PARTNER, target.id, public))
+    received = Referral(
+        report_id=referral.report_id,
+        partner_id=target.id,
+        urgent=referral.urgent,
+        created_at=now,
+        ack_due_at=deadlines.ack_due(target, now, referral.urgent),
+    )
+    db.session.add(received)
+    if referral.status != ReferralStatus.CLOSED:
+        referral.status = ReferralStatus.REFERRED_ON
+        referral.acknowledged_at = referral.acknowledged_at or now
+    db.session.flush()
+    _audit("referral.referred_on", user, referral, to_partner_id=target.id)
+    audit.record(
+        "referral.referred_in",
+        actor_id=user.id,
+        partner_id=target.id,
+        report_id=referral.report_id,
+        referral_id=received.id,
+        from_partner_id=referral.partner_id,
+    )
+    return notices.add(
+        NotificationKind.NEW_REFERRAL, f"referral/{received.id}", referral_id=received.id, report_id=received.report_id
+    )
+
+
 TIMELINE = (
     "report.submitted",
     "report.routed",
@@ -184,6 +316,10 @@ TIMELINE = (
     "report.message.to_reporter",
     "referral.acknowledged",
     "referral.assigned",
+    "referral.note_added",
+    "referral.asked",
+    "referral.referred_on",
+    "referral.referred_in",
     "referral.closed",
 )
 

@@ -40,6 +40,7 @@ def add_message(
         "created_at": utcnow(),
         "partner_id": by.get("partner_id"),
         "author_id": by.get("author_id"),
+        "asks_reply": bool(by.get("asks")),
     }
     message_id = rowids.reserve(_MESSAGE)
     if message_id is not None:  # the sealed row written whole
@@ -90,6 +91,7 @@ def thread(opened: OpenedReport) -> list[dict]:
         shown.append(
             {
                 "from_reporter": m.direction == MessageDirection.FROM_REPORTER,
+                "asks_reply": m.asks_reply,
                 "at": m.created_at,
                 "body": body.decode() if body is not None else None,
                 "files": files.get(m.id, []),

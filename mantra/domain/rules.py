@@ -29,7 +29,7 @@ def matches(conditions: dict, facets: dict) -> bool:
     return True
 
 
-def _consented(partner: Partner, facets: dict) -> bool:
+def consented(partner: Partner, facets: dict) -> bool:
     if partner.is_police:
         return bool(facets["consent_police"])
     return bool(facets["consent_partners"])
@@ -57,7 +57,7 @@ def recipients(facets: dict) -> list[Partner]:
             continue
         if matches(rule.conditions, facets):
             partner = db.session.get(Partner, rule.partner_id)
-            if partner.active and _consented(partner, facets):
+            if partner.active and consented(partner, facets):
                 chosen.setdefault(partner.id, partner)
     if not chosen:
         default = db.session.scalar(sa.select(Partner).where(Partner.is_default_triage, Partner.active))

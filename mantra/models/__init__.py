@@ -4,6 +4,7 @@ column types, and the tables. Facets are in clear; content is sealed."""
 from .enums import (
     KIND_LABELS,
     MONITORED_STRANDS,
+    ROLE_LABELS,
     STATUS_LABELS,
     STRAND_LABELS,
     AreaKind,
@@ -73,6 +74,7 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "RULE_FACETS",
+    "ROLE_LABELS",
     "RecipientKind",
     "Referral",
     "ReferralStatus",

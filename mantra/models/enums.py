@@ -17,10 +17,11 @@ class PartnerKind(enum.StrEnum):
 
 
 class StaffRole(enum.StrEnum):
-    TRIAGE = "triage"
-    CENTRE = "centre"
-    COORDINATOR = "coordinator"
-    ADMIN = "admin"
+    TRIAGE = "triage"  # a partner's triage officer
+    PARTNER_ADMIN = "partner_admin"  # a partner's administrator: also grants its key to members
+    CENTRE = "centre"  # a reporting centre's staff member
+    COORDINATOR = "coordinator"  # the partnership's coordinator or analyst
+    ADMIN = "admin"  # a system administrator
 
 
 class AreaKind(enum.StrEnum):
@@ -145,4 +146,12 @@ STATUS_LABELS = {
     ReportStatus.ROUTED: _l("With a partner organisation"),
     ReportStatus.IN_PROGRESS: _l("Being handled"),
     ReportStatus.CLOSED: _l("Closed"),
+}
+
+ROLE_LABELS = {
+    StaffRole.TRIAGE: _l("Triage officer"),
+    StaffRole.PARTNER_ADMIN: _l("Partner administrator"),
+    StaffRole.CENTRE: _l("Reporting centre staff"),
+    StaffRole.COORDINATOR: _l("Partnership coordinator"),
+    StaffRole.ADMIN: _l("System administrator"),
 }

@@ -243,6 +243,8 @@ class Message(db.Model):
     direction: Mapped[MessageDirection] = mapped_column(_enum(MessageDirection))
     partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"))
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    # A partner asked the reporter for more information: their page says so.
+    asks_reply: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     sealed_body: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import KIND_LABELS, STRAND_LABELS
+from ..models import KIND_LABELS, STRAND_LABELS, ReferralStatus
 
 SECTIONS = [
     (
@@ -131,3 +131,46 @@ def sections(opened) -> list[dict]:
         if rows:
             shown.append({"heading": heading, "rows": rows})
     return shown
+
+
+REFERRAL_STATUS_LABELS = {
+    ReferralStatus.NEW: _l("New"),
+    ReferralStatus.ACKNOWLEDGED: _l("Acknowledged"),
+    ReferralStatus.IN_PROGRESS: _l("In progress"),
+    ReferralStatus.REFERRED_ON: _l("Referred on"),
+    ReferralStatus.CLOSED: _l("Closed"),
+}
+
+EVENT_LABELS = {
+    "report.submitted": _l("Report received"),
+    "report.routed": _l("Sent to the organisations chosen by the routing rules"),
+    "report.message.from_reporter": _l("Message from the reporter"),
+    "report.message.to_reporter": _l("Message to the reporter"),
+    "referral.acknowledged": _l("Acknowledged"),
+    "referral.assigned": _l("Assigned"),
+    "referral.note_added": _l("Note added"),
+    "referral.asked": _l("Asked the reporter for more information"),
+    "referral.referred_on": _l("Referred on to another organisation"),
+    "referral.referred_in": _l("Referred to you by another organisation"),
+    "referral.closed": _l("Closed"),
+}
+
+OUTCOME_LABELS = {
+    "support_given": _l("Support given"),
+    "passed_to_police": _l("Passed to the police"),
+    "investigated": _l("Investigated"),
+    "no_further_action": _l("No further action"),
+    "could_not_contact": _l("Could not contact the reporter"),
+    "support_declined": _l("Support offered and declined"),
+    "referred_elsewhere": _l("Referred to another service"),
+}
+
+# Common questions for "ask the reporter for more information".
+ASK_LABELS = {
+    "when": _l("When did it happen? The date and the time, as near as you can remember."),
+    "where": _l("Where did it happen? The street, building or website."),
+    "who": _l("Can you describe the people who did it, or tell us their names if you know them?"),
+    "witnesses": _l("Did anyone else see or hear what happened?"),
+    "evidence": _l("Do you have photos, screenshots or messages you could send us?"),
+    "contact": _l("How and when would it be safe for us to contact you?"),
+}

@@ -1,0 +1,106 @@
+"""The staff forms of the triage room."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from ..web.forms import ChoiceField, ChoicesField, ListField, clean_text, submit_button, text
+from .labels import ASK_LABELS, OUTCOME_LABELS
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Security code"),
+        widget=GovTextInput(),
+        filters=[clean_text],
+        description=_l("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        validators=[InputRequired(message=_l("Enter the security code")), Length(max=20)],
+    )
+    submit = submit_button(_l("Sign in"))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message=_l("Enter your current password"))],
+    )
+    new = PasswordField(
+        _l("New password"),
+        widget=GovPasswordInput(),
+        description=_l("At least %(count)d characters. A few unrelated words make a strong password.", count=12),
+        validators=[
+            InputRequired(message=_l("Enter a new password")),
+            Length(min=12, max=200, message=_l("The new password must be between 12 and 200 characters")),
+        ],
+    )
+    submit = submit_button(_l("Change password"))
+
+    def validate_new(self, field):
+        if field.data == self.current.data:
+            raise ValidationError(_l("The new password must be different from the current one"))
+
+
+class MessageForm(FlaskForm):
+    body = text(
+        _l("Message to the reporter"),
+        5000,
+        area=True,
+        required=_l("Enter your message"),
+        hint=_l(
+            "They read it when they sign in with their receipt code. If they asked for news emails, they get one "
+            "saying only that there is news."
+        ),
+        short=_l("Your message"),
+    )
+    send = submit_button(_l("Send message"))
+
+
+class AssignForm(FlaskForm):
+    assignee = ListField(_l("Assigned to"), [])
+    assign = submit_button(_l("Assign"))
+
+
+class CloseForm(FlaskForm):
+    outcome = ChoiceField(_l("Outcome"), list(OUTCOME_LABELS.items()), _l("Select the outcome"))
+    close = submit_button(_l("Close the referral"))
+
+
+class NoteForm(FlaskForm):
+    note = text(
+        _l("Add a note"),
+        5000,
+        area=True,
+        required=_l("Enter your note"),
+        hint=_l("Only your organisation can read notes. The reporter never sees them."),
+        short=_l("Your note"),
+    )
+    add_note = submit_button(_l("Add note"))
+
+
+class AskForm(FlaskForm):
+    questions = ChoicesField(_l("What do you need to know?"), list(ASK_LABELS.items()), None)
+    extra = text(
+        _l("Anything else to ask (optional)"),
+        2000,
+        area=True,
+        hint=_l("The questions you tick are put into the message for you, followed by what you write here."),
+    )
+    ask = submit_button(_l("Ask the reporter"))
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not self.questions.data and not self.extra.data:
+            self.questions.errors.append(_l("Select a question or write one"))
+            return False
+        return True
+
+
+class ReferOnForm(FlaskForm):
+    partner = ListField(_l("Refer to"), [])
+    refer = submit_button(_l("Refer on"))

@@ -1,0 +1,232 @@
+"""The referral inbox and the referral page: a partner's casework.
+
+The inbox lists facets only; the referral page opens the report with the
+member's keys (user key -> partner key -> the report's data key), and every
+view, decryption, download and action writes an audit event.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from ..domain import casework, messages, queue
+from ..domain.permissions import Permission
+from ..extensions import db
+from ..web import staff
+from ..web.staff import needs
+from . import bp, labels, listing
+from .forms import AskForm, AssignForm, CloseForm, MessageForm, NoteForm, ReferOnForm
+from .labels import ASK_LABELS, EVENT_LABELS, OUTCOME_LABELS, REFERRAL_STATUS_LABELS
+
+
+def _case(referral_id: int):
+    """The signed-in member, their key and their own partner's referral."""
+    user, key = staff.member()
+    found = casework.referral_for(user, referral_id)
+    if found is None:
+        abort(404)  # another partner's looks the same as none at all
+    return user, key, found
+
+
+def _open(user, key, found):
+    """The report behind the referral, opened with the member's keys (audited);
+    keys that do not open it get a plain page, never content."""
+    try:
+        return casework.open_referral(user, key, found)
+    except casework.CaseworkError as exc:
+        current_app.logger.error("referral %s would not open for user %s: %s", found.id, user.id, exc)
+        db.session.rollback()
+        abort(make_response(render_template("triage/cannot_open.html", form=None), 409))
+
+
+FORMS = {
+    "message_form": MessageForm,
+    "assign_form": AssignForm,
+    "close_form": CloseForm,
+    "note_form": NoteForm,
+    "ask_form": AskForm,
+    "refer_form": ReferOnForm,
+}
+
+
+def _referral_page(user, key, found, failed=None, opened=None):
+    """The referral page; `failed` is the one form posted with errors (kept as typed)."""
+    opened = opened or _open(user, key, found)
+    forms = {name: failed if isinstance(failed, cls) else cls(formdata=None) for name, cls in FORMS.items()}
+    if not isinstance(failed, AssignForm):
+        forms["assign_form"].assignee.data = str(found.assigned_to_id or "")
+    forms["assign_form"].assignee.choices = [("", _l("Nobody"))] + [
+        (str(c.id), c.display_name) for c in casework.colleagues(user)
+    ]
+    referable = casework.referable(opened)
+    forms["refer_form"].partner.choices = [("", _l("Choose an organisation"))] + [
+        (str(p.id), p.name) for p, consented in referable if consented
+    ]
+    page = render_template(
+        "triage/referral.html",
+        form=failed,  # the form with errors, for the error summary
+        **forms,
+        not_consented=[p for p, consented in referable if not consented],
+        referral=found,
+        report=opened.report,
+        sections=labels.sections(opened),
+        thread=messages.thread(opened),
+        notes=casework.notes(user, key, opened, found),
+        timeline=casework.timeline(found),
+        event_labels=EVENT_LABELS,
+        outcome_labels=OUTCOME_LABELS,
+        status_labels=REFERRAL_STATUS_LABELS,
+    )
+    db.session.commit()  # the audit event of the view
+    return page
+
+
+@bp.get("/referrals/<int:referral_id>")
+@needs(Permission.WORK_REFERRALS)
+def referral(referral_id: int):
+    """One referral, decrypted with the member's keys (and audited)."""
+    return _referral_page(*_case(referral_id))
+
+
+def _done(referral_id: int, said, news: int | None = None):
+    """Commit an action, queue the reporter's news e-mail (after the commit; the
+    sweeper catches a miss), say what was done, and show the referral again."""
+    db.session.commit()
+    if news is not None:
+        queue.enqueue_notification(news)
+    flash(said)
+    return redirect(url_for("triage.referral", referral_id=referral_id))
+
+
+@bp.post("/referrals/<int:referral_id>/message")
+@needs(Permission.WORK_REFERRALS)
+def message(referral_id: int):
+    user, key, found = _case(referral_id)
+    form = MessageForm()
+    if not form.validate():
+        return _referral_page(user, key, found, form)
+    news = casework.message_reporter(user, _open(user, key, found), found, form.body.data)
+    return _done(referral_id, _l("Your message has been sent."), news)
+
+
+@bp.post("/referrals/<int:referral_id>/assign")
+@needs(Permission.WORK_REFERRALS)
+def assign(referral_id: int):
+    user, key, found = _case(referral_id)
+    form = AssignForm()
+    chosen = form.assignee.data
+    if not casework.assign(user, found, int(chosen) if chosen and chosen.isdigit() else None):
+        db.session.rollback()
+        form.assignee.errors = [_l("Select a colleague from the list")]
+        return _referral_page(user, key, found, form)
+    return _done(referral_id, _l("Assigned."))
+
+
+@bp.post("/referrals/<int:referral_id>/close")
+@needs(Permission.WORK_REFERRALS)
+def close(referral_id: int):
+    user, key, found = _case(referral_id)
+    form = CloseForm()
+    if not form.validate():
+        return _referral_page(user, key, found, form)
+    news = casework.close(user, found, form.outcome.data)
+    return _done(referral_id, _l("The referral is closed."), news)
+
+
+@bp.post("/referrals/<int:referral_id>/acknowledge")
+@needs(Permission.WORK_REFERRALS)
+def acknowledge(referral_id: int):
+    user, _key, found = _case(referral_id)
+    news = casework.acknowledge(user, found)
+    if news is not None:
+        flash(_l("Acknowledged."))
+        return _done(
+            referral_id,
+            _l("The reporter asked for news emails: one is on its way. It says only that there is news."),
+            news,
+        )
+    return _done(referral_id, _l("Acknowledged."))
+
+
+@bp.get("/")
+@needs(Permission.WORK_REFERRALS)
+def inbox():
+    """The referrals of the member's own partner: filters on facets, sorting
+    and pages, all in SQL; nothing is decrypted to list them."""
+    user, _key = staff.member()
+    form = listing.filter_form(request.args, REFERRAL_STATUS_LABELS)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, total = listing.page_of(user, form, page)
+    pages = max(-(-total // listing.PAGE_SIZE), 1)
+    args = {f.name: f.data for f in form if f.data}
+    return render_template(
+        "triage/inbox.html",
+        user=user,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=form,
+        form=None,
+        page_url=lambda n: url_for("triage.inbox", page=n, **args),
+        badge=listing.badge,
+        status_labels=REFERRAL_STATUS_LABELS,
+    )
+
+
+@bp.post("/referrals/<int:referral_id>/note")
+@needs(Permission.WORK_REFERRALS)
+def note(referral_id: int):
+    user, key, found = _case(referral_id)
+    form = NoteForm()
+    opened = _open(user, key, found)
+    if not form.validate():
+        return _referral_page(user, key, found, form, opened)
+    casework.add_note(user, key, opened, found, form.note.data)
+    return _done(referral_id, _l("Your note has been added. Only your organisation can read it."))
+
+
+def _question_text(form: AskForm) -> str:
+    """The message a reporter reads: the ticked questions, then the officer's own words."""
+    asked = [str(ASK_LABELS[q]) for q in form.questions.data or []]
+    extra = (form.extra.data or "").strip()
+    return "\n\n".join([*asked, *([extra] if extra else [])])
+
+
+@bp.post("/referrals/<int:referral_id>/ask")
+@needs(Permission.WORK_REFERRALS)
+def ask(referral_id: int):
+    user, key, found = _case(referral_id)
+    form = AskForm()
+    opened = _open(user, key, found)
+    if not form.validate():
+        return _referral_page(user, key, found, form, opened)
+    news = casework.ask(user, opened, found, _question_text(form))
+    return _done(
+        referral_id, _l("Your questions have been sent. The reporter reads them with their receipt code."), news
+    )
+
+
+@bp.post("/referrals/<int:referral_id>/refer")
+@needs(Permission.WORK_REFERRALS)
+def refer(referral_id: int):
+    user, key, found = _case(referral_id)
+    form = ReferOnForm()
+    opened = _open(user, key, found)
+    chosen = form.partner.data or ""
+    try:
+        news = casework.refer_on(user, opened, found, int(chosen)) if chosen.isdigit() else None
+    except casework.NotPinned:
+        db.session.rollback()
+        form.partner.errors = [
+            _l(
+                "This organisation’s key has not been confirmed by an administrator yet, so nothing was sent. Ask an administrator to confirm it."
+            )
+        ]
+        return _referral_page(user, key, found, form)
+    if news is None:
+        db.session.rollback()
+        form.partner.errors = [_l("Select an organisation from the list")]
+        return _referral_page(user, key, found, form)
+    return _done(referral_id, _l("The report has been referred on. They have been told a referral is waiting."), news)

@@ -1,0 +1,159 @@
+"""Access control, generated from the app's URL map: every staff route
+declares a permission, and no role reads or acts on another partner's
+referral through any of them, however the request is made."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from mantra.domain import accounts
+from mantra.domain.permissions import ROLE_PERMISSIONS, Permission
+from mantra.extensions import db
+from mantra.models import AuditEvent, Message, Note, Referral, ReferralStatus, Report, ReportKey, StaffRole
+
+from .conftest import IsolatedClient
+from .factories import make_user
+from .journey import answer_all, csrf, submit
+from .test_triage import PASSWORD, _enrol, _police_officer
+
+STAFF_ROOMS = {"triage", "admin", "levels"}
+ROLES = [StaffRole.TRIAGE, StaffRole.PARTNER_ADMIN, StaffRole.COORDINATOR, StaffRole.ADMIN]
+# What a form on any staff page might take, filled so that an action would
+# really happen if the route let it through.
+FORM = {
+    "body": "ACCESSMARK message",
+    "note": "ACCESSMARK note",
+    "extra": "ACCESSMARK question",
+    "questions": "when",
+    "outcome": "support_given",
+    "assignee": "",
+}
+
+
+def staff_rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in STAFF_ROOMS]
+
+
+def _permission(app, rule):
+    return getattr(app.view_functions[rule.endpoint], "permission", None)
+
+
+def test_every_staff_route_declares_a_permission(app):
+    rules = staff_rules(app)
+    assert len(rules) > 10
+    assert [r.rule for r in rules if _permission(app, r) is None] == []
+
+
+def _ids(own: Referral, other: Referral, partners: dict) -> dict:
+    """For each URL argument a staff route takes: a value of the member's own
+    partner, and one of another partner's. A new argument must be added here."""
+    return {
+        "referral_id": (own.id, other.id),
+    }
+
+
+def _fill(rule, values, whose) -> str:
+    path = rule.rule
+    for name in rule.arguments:
+        path = path.replace(f"<int:{name}>", str(values[name][whose])).replace(f"<{name}>", str(values[name][whose]))
+    return path
+
+
+@pytest.fixture
+def two_partners_referrals(app):
+    """The police hold one referral, victim support another (which the police do not)."""
+    from mantra.jobs.route import route_report
+
+    made, police, officer = _police_officer()
+    reporter = IsolatedClient(app, app.response_class)
+    answer_all(reporter, sharing={"consent_police": "no", "consent_partners": "no"})
+    _, theirs, _ = submit(reporter)
+    reporter.get("/report/who?new=1")
+    answer_all(reporter)
+    submit(reporter)
+    for report_id in db.session.scalars(sa.select(Report.id)):
+        route_report(report_id)
+    db.session.commit()
+    own = db.session.scalar(sa.select(Referral).where(Referral.partner_id == police.id))
+    other = db.session.scalar(sa.select(Referral).where(Referral.partner_id != police.id))
+    assert db.session.get(Report, other.report_id).reference == theirs
+    return made, police, own, other, theirs
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_role_reaches_another_partners_referral_through_any_route(app, role, two_partners_referrals):
+    made, police, own, other, their_reference = two_partners_referrals
+    member = make_user(police, f"{role.value}@tvp.example", PASSWORD, role)
+    accounts.grant(police, made["tvp-oxford"][1], member, granted_by=None)
+    db.session.commit()
+    client = IsolatedClient(app, app.response_class)
+    _enrol(client, f"{role.value}@tvp.example")
+    token = csrf(client.get("/triage/account").text)
+    values = _ids(own, other, made)
+    may = ROLE_PERMISSIONS[role]
+    before = _state(other)
+
+    for rule in staff_rules(app):
+        permission = _permission(app, rule)
+        if permission == Permission.SIGN_IN:
+            assert not rule.arguments  # the sign-in pages show no record
+            continue
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            data = {"csrf_token": token, "partner": str(made["victim-support"][0].id), **FORM}
+            for whose in (0, 1) if rule.arguments else (0,):
+                url = _fill(rule, values, whose)
+                response = client.open(url, method=method, data=data if method == "POST" else None)
+                where = f"{role.value} {method} {url}"
+                assert response.status_code != 500, where
+                if permission not in may:
+                    assert response.status_code == 403, where
+                elif whose == 1:
+                    assert response.status_code in (403, 404), where
+                else:
+                    assert response.status_code in (200, 302, 303, 409, 429), where
+                assert their_reference not in response.text, where
+                assert "ACCESSMARK" not in response.text or whose == 0, where
+
+    assert _state(other) == before
+    db.session.expire_all()
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.report_id == other.report_id, AuditEvent.actor_id == member.id)
+        )
+        == 0
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 2 or Permission.WORK_REFERRALS in may
+
+
+def _state(referral: Referral) -> tuple:
+    """Everything about another partner's referral an action could change."""
+    db.session.expire_all()
+    r = db.session.get(Referral, referral.id)
+    return (
+        r.status,
+        r.assigned_to_id,
+        r.outcome,
+        db.session.scalar(sa.select(sa.func.count()).select_from(Note).where(Note.referral_id == r.id)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.report_id == r.report_id)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(ReportKey).where(ReportKey.report_id == r.report_id)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(Referral).where(Referral.report_id == r.report_id)),
+    )
+
+
+def test_a_signed_out_visitor_reaches_no_staff_page(client, app, two_partners_referrals):
+    made, police, own, other, their_reference = two_partners_referrals
+    values = _ids(own, other, made)
+    for rule in staff_rules(app):
+        if _permission(app, rule) == Permission.SIGN_IN:
+            continue
+        for whose in (0, 1):
+            url = _fill(rule, values, whose)
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                response = client.open(url, method=method)
+                assert response.status_code in (302, 400), (method, url)  # to sign in, or no CSRF token
+                if response.status_code == 302:
+                    assert response.headers["Location"].startswith("/triage/sign-in"), url
+    assert ReferralStatus.NEW == db.session.get(Referral, other.id).status

@@ -1,0 +1,155 @@
+"""A partner's casework beyond reading: sealed notes only their own
+organisation can read, asking the reporter for more, and referring on to
+another organisation within what the person agreed to."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from mantra.crypto import vault
+from mantra.domain import accounts, casework
+from mantra.extensions import db
+from mantra.models import AuditEvent, Note, PartnerKind, Referral, ReferralStatus, Report, ReportKey, StaffRole
+
+from .conftest import IsolatedClient
+from .factories import make_user
+from .journey import answer_all, csrf, errors, post, submit
+from .test_triage import PASSWORD, _enrol, _police_officer
+
+
+def _one_report(app, **answers):
+    """A report from the public (police consent given), routed; returns its receipt code."""
+    from mantra.jobs.route import route_report
+
+    reporter = IsolatedClient(app, app.response_class)
+    answer_all(reporter, **answers)
+    _, _, code = submit(reporter)
+    route_report(db.session.scalar(sa.select(Report.id)))
+    db.session.commit()
+    return reporter, code
+
+
+def _police_referral(police) -> Referral:
+    return db.session.scalar(sa.select(Referral).where(Referral.partner_id == police.id))
+
+
+def test_a_note_is_sealed_for_the_partner_alone(client, app):
+    made, police, officer = _police_officer()
+    _one_report(app)
+    referral = _police_referral(police)
+    _enrol(client)
+    link = f"/triage/referrals/{referral.id}"
+    page = client.get(link).text
+    empty = client.post(f"{link}/note", data={"csrf_token": csrf(page), "note": " "})
+    assert empty.status_code == 200 and "Enter your note" in errors(empty.text)
+    added = client.post(
+        f"{link}/note", data={"csrf_token": csrf(page), "note": "Spoke to PC Ahmed NOTEMARK."}, follow_redirects=True
+    )
+    assert "Only your organisation can read it." in added.text and "Spoke to PC Ahmed NOTEMARK." in added.text
+
+    note = db.session.scalar(sa.select(Note))
+    assert b"NOTEMARK" not in note.sealed_body
+    # The report's data key alone (which every partner holding the report has) does not open it.
+    opened = casework.open_referral(officer, accounts.unlock_user_key(officer, PASSWORD), referral)
+    with pytest.raises(vault.VaultError):
+        vault.open_sealed(opened.data_key, note.sealed_body, table="note", row_id=f"{note.id}", field="body")
+    # Moved to another row, it does not open: shown as such, never as if genuine.
+    db.session.add(Note(referral_id=referral.id, author_id=officer.id, sealed_body=note.sealed_body))
+    db.session.commit()
+    assert "This note could not be opened." in client.get(link).text
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.report_id == referral.report_id)).all()
+    assert "referral.note_added" in actions
+
+
+def test_asking_for_more_information_reaches_the_reporter(client, app):
+    made, police, officer = _police_officer()
+    reporter, code = _one_report(app)
+    referral = _police_referral(police)
+    _enrol(client)
+    link = f"/triage/referrals/{referral.id}"
+    page = client.get(link).text
+    nothing = client.post(f"{link}/ask", data={"csrf_token": csrf(page), "extra": ""})
+    assert nothing.status_code == 200 and "Select a question or write one" in errors(nothing.text)
+    typed = client.post(f"{link}/ask", data={"csrf_token": csrf(page), "questions": "bogus", "extra": "Kept text"})
+    assert errors(typed.text) and "Kept text" in typed.text
+    asked = client.post(
+        f"{link}/ask",
+        data={"csrf_token": csrf(page), "questions": ["when", "evidence"], "extra": "Which bus route was it?"},
+        follow_redirects=True,
+    )
+    assert "Your questions have been sent." in asked.text and "Asked for more information" in asked.text
+
+    post(reporter, "/follow-up/", {"code": code})
+    seen = reporter.get("/follow-up/report").text
+    assert "They have asked you for more information" in seen
+    assert "When did it happen?" in seen and "screenshots" in seen and "Which bus route was it?" in seen
+    db.session.expire_all()
+    assert _police_referral(police).status == ReferralStatus.IN_PROGRESS
+
+
+def test_referring_on_wraps_the_key_to_a_partner_the_person_agreed_to(client, app):
+    made, police, officer = _police_officer()
+    support, support_key = made["victim-support"]
+    _one_report(app)
+    referral = _police_referral(police)
+    assert db.session.scalar(sa.select(Referral).where(Referral.partner_id == support.id)) is None
+    _enrol(client)
+    link = f"/triage/referrals/{referral.id}"
+    page = client.get(link).text
+    assert "Victim Support" in page  # in the list: the person agreed to share with other organisations
+    bad = client.post(f"{link}/refer", data={"csrf_token": csrf(page), "partner": str(police.id)})
+    assert bad.status_code == 200 and "Select an organisation from the list" in errors(bad.text)
+    done = client.post(
+        f"{link}/refer", data={"csrf_token": csrf(page), "partner": str(support.id)}, follow_redirects=True
+    )
+    assert "The report has been referred on." in done.text and "Referred on" in done.text
+
+    received = db.session.scalar(sa.select(Referral).where(Referral.partner_id == support.id))
+    assert received.status == ReferralStatus.NEW and received.ack_due_at is not None
+    supporter = make_user(support, "vs@vs.example", PASSWORD, StaffRole.TRIAGE)
+    accounts.grant(support, support_key, supporter, granted_by=None)
+    db.session.commit()
+    opened = casework.open_referral(supporter, accounts.unlock_user_key(supporter, PASSWORD), received)
+    assert "religion" in opened.content("account")["narrative"]
+    assert db.session.get(Referral, referral.id).status == ReferralStatus.REFERRED_ON
+    again = client.post(f"{link}/refer", data={"csrf_token": csrf(page), "partner": str(support.id)})
+    assert "Select an organisation from the list" in errors(again.text)  # they hold it now
+
+
+def test_referring_on_respects_consent_and_pinned_keys(client, app):
+    made, police, officer = _police_officer()
+    support = made["victim-support"][0]
+    council, _ = accounts.create_partner("council", "City Council", PartnerKind.AGENCY)  # its key never pinned
+    db.session.commit()
+    _one_report(app, sharing={"consent_police": "yes", "consent_partners": "no"})
+    referral = _police_referral(police)
+    _enrol(client)
+    link = f"/triage/referrals/{referral.id}"
+    page = client.get(link).text
+    assert "The reporter did not agree to share it with: City Council, Victim Support." in page
+    refused = client.post(f"{link}/refer", data={"csrf_token": csrf(page), "partner": str(support.id)})
+    assert "Select an organisation from the list" in errors(refused.text)
+    # A database writer sets the facet; the person's own sealed answer still says no.
+    db.session.execute(sa.update(Report).values(consent_partners=True))
+    db.session.commit()
+    refused = client.post(f"{link}/refer", data={"csrf_token": csrf(page), "partner": str(support.id)})
+    assert "Select an organisation from the list" in errors(refused.text)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 1
+
+
+def test_a_partner_whose_key_is_not_pinned_gets_nothing(client, app):
+    made, police, officer = _police_officer()
+    council, _ = accounts.create_partner("council", "City Council", PartnerKind.AGENCY)
+    db.session.commit()
+    _one_report(app)
+    referral = _police_referral(police)
+    _enrol(client)
+    link = f"/triage/referrals/{referral.id}"
+    page = client.get(link).text
+    refused = client.post(f"{link}/refer", data={"csrf_token": csrf(page), "partner": str(council.id)})
+    assert any("has not been confirmed by an administrator" in e for e in errors(refused.text))
+    wraps = db.session.scalar(
+        sa.select(sa.func.count()).select_from(ReportKey).where(ReportKey.partner_id == council.id)
+    )
+    assert wraps == 0 and db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 1
