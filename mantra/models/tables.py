@@ -213,6 +213,27 @@ class Referral(db.Model):
     outcome: Mapped[str | None] = mapped_column(sa.String(32))
 
 
+class ReportLink(db.Model):
+    """Two reports that staff believe describe one incident (a victim, a
+    witness and a centre often report the same thing: DESIGN 4a).
+
+    A link is between reports, not referrals: every partner holding both
+    reports sees it, whoever made it. Each pair is stored once, lower report
+    id first, so "R1 with R2" and "R2 with R1" cannot both exist.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "other_report_id"),
+        sa.CheckConstraint("report_id < other_report_id", name="ck_report_link_ordered"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id"))  # led by the unique pair's index
+    other_report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id"), index=True)
+    linked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"))  # the partner whose member linked them
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
 class Notification(db.Model):
     """An e-mail to send, recorded before it is sent and marked when it was.
 
