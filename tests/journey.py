@@ -80,6 +80,25 @@ def answer_all(client, **overrides):
         assert response.status_code == 302, (step, errors(response.text))
 
 
+def answer_with_files(client, files: list[tuple[str, bytes]], **overrides):
+    """Answer every question, uploading these evidence files (name, bytes) on the way."""
+    import io
+
+    answer_until(client, "evidence")
+    for name, data in files:
+        page = client.get("/report/evidence")
+        uploaded = client.post(
+            "/report/evidence",
+            data={"csrf_token": csrf(page.text), "add": "1", "file": (io.BytesIO(data), name)},
+            content_type="multipart/form-data",
+        )
+        assert uploaded.status_code == 302, errors(uploaded.text)
+    steps = list(ANSWERS)
+    for step in steps[steps.index("evidence") :]:
+        response = post(client, f"/report/{step}", overrides.get(step, ANSWERS[step]))
+        assert response.status_code == 302, (step, errors(response.text))
+
+
 def receipt_code(html: str) -> str | None:
     """The receipt code as the page shows it (groups of four, wrapping only between groups)."""
     found = re.search(r'id="receipt-code">(.*?)</p>', html, re.S)

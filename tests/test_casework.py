@@ -4,17 +4,29 @@ another organisation within what the person agreed to."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlalchemy as sa
 
 from mantra.crypto import vault
 from mantra.domain import accounts, casework
 from mantra.extensions import db
-from mantra.models import AuditEvent, Note, PartnerKind, Referral, ReferralStatus, Report, ReportKey, StaffRole
+from mantra.models import (
+    Attachment,
+    AuditEvent,
+    Note,
+    PartnerKind,
+    Referral,
+    ReferralStatus,
+    Report,
+    ReportKey,
+    StaffRole,
+)
 
 from .conftest import IsolatedClient
 from .factories import make_user
-from .journey import answer_all, csrf, errors, post, submit
+from .journey import answer_all, answer_with_files, csrf, errors, post, submit
 from .test_triage import PASSWORD, _enrol, _police_officer
 
 
@@ -153,3 +165,117 @@ def test_a_partner_whose_key_is_not_pinned_gets_nothing(client, app):
         sa.select(sa.func.count()).select_from(ReportKey).where(ReportKey.partner_id == council.id)
     )
     assert wraps == 0 and db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 1
+
+
+def _pdf(pages: int) -> bytes:
+    from PIL import Image
+
+    colours = ["red", "green", "blue", "yellow"]
+    images = [Image.new("RGB", (300, 400), colours[i % 4]) for i in range(pages)]
+    out = io.BytesIO()
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:])
+    return out.getvalue()
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "purple").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_evidence_is_previewed_as_pictures_and_downloaded_only_as_a_file(client, app):
+    from mantra.jobs.route import route_report
+
+    made, police, officer = _police_officer()
+    reporter = IsolatedClient(app, app.response_class)
+    answer_with_files(reporter, [("statement.pdf", _pdf(3)), ("shot.png", _png())])
+    submit(reporter)
+    route_report(db.session.scalar(sa.select(Report.id)))
+    db.session.commit()
+    referral = _police_referral(police)
+    _enrol(client)
+    link = f"/triage/referrals/{referral.id}"
+    page = client.get(link).text
+    assert "statement.pdf" in page and "shot.png" in page
+    pdf_id, png_id = db.session.scalars(sa.select(Attachment.id).order_by(Attachment.id)).all()
+
+    shown = client.get(f"{link}/files/{pdf_id}")
+    assert shown.status_code == 200
+    assert shown.text.count('src="data:image/png;base64,') == 3 and "Page 3 of 3 of statement.pdf" in shown.text
+    assert not any(tag in shown.text for tag in ("<iframe", "<embed", "<object"))  # never the file itself
+    image = client.get(f"{link}/files/{png_id}")
+    assert image.text.count('src="data:image/png;base64,') == 1
+
+    got = client.get(f"{link}/files/{pdf_id}/download")
+    assert got.status_code == 200 and got.data.startswith(b"%PDF")
+    assert (
+        got.headers["Content-Disposition"].startswith("attachment;")
+        and "statement.pdf" in got.headers["Content-Disposition"]
+    )
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    assert got.headers["Content-Security-Policy"].startswith("sandbox")
+    assert got.headers["Cache-Control"] == "no-store"
+
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.report_id == referral.report_id)).all()
+    assert actions.count("attachment.previewed") == 2 and actions.count("attachment.downloaded") == 1
+    assert client.get(f"{link}/files/999999").status_code == 404
+    assert client.get(f"{link}/files/999999/download").status_code == 404
+
+
+def test_a_file_moved_from_another_report_does_not_open(client, app):
+    from mantra.jobs.route import route_report
+
+    made, police, officer = _police_officer()
+    for name in ("first.png", "second.png"):
+        reporter = IsolatedClient(app, app.response_class)
+        answer_with_files(reporter, [(name, _png())])
+        submit(reporter)
+    for report_id in db.session.scalars(sa.select(Report.id)):
+        route_report(report_id)
+    db.session.commit()
+    first, second = db.session.scalars(sa.select(Referral).order_by(Referral.report_id)).all()
+    theirs = db.session.scalar(sa.select(Attachment).where(Attachment.report_id == second.report_id))
+    _enrol(client)
+    # Another report's file, asked for through this referral: not found.
+    assert client.get(f"/triage/referrals/{first.id}/files/{theirs.id}/download").status_code == 404
+    # A database writer moves it onto this report: it will not open.
+    theirs.report_id = first.report_id
+    db.session.commit()
+    page = client.get(f"/triage/referrals/{first.id}").text
+    assert "This file could not be opened." in page and "second.png" not in page
+    assert client.get(f"/triage/referrals/{first.id}/files/{theirs.id}/download").status_code == 404
+
+
+def test_reports_of_one_incident_are_offered_linked_and_unlinked(client, app):
+    from mantra.jobs.route import route_report
+
+    made, police, officer = _police_officer()
+    for who in ("victim", "witness"):
+        reporter = IsolatedClient(app, app.response_class)
+        answer_all(reporter, who={"who": who})
+        submit(reporter)
+    for report_id in db.session.scalars(sa.select(Report.id)):
+        route_report(report_id)
+    db.session.commit()
+    first, second = db.session.scalars(sa.select(Referral).order_by(Referral.report_id)).all()
+    second_ref = db.session.get(Report, second.report_id).reference
+    _enrol(client)
+    link = f"/triage/referrals/{first.id}"
+    page = client.get(link).text
+    offered = page.split('id="likely-reports"', 1)[1].split("</table>", 1)[0]
+    assert second_ref in offered and "A witness" in offered and "Religion or beliefs" in offered
+    done = client.post(f"{link}/link", data={"csrf_token": csrf(page), "other": str(second.id)}, follow_redirects=True)
+    assert "linked as the same incident" in done.text
+    assert second_ref in done.text.split('id="linked-reports"', 1)[1].split("</table>", 1)[0]
+    assert 'id="likely-reports"' not in done.text
+    # Seen from the other report too, and undone there.
+    other_page = client.get(f"/triage/referrals/{second.id}").text
+    assert 'id="linked-reports"' in other_page
+    undone = client.post(
+        f"/triage/referrals/{second.id}/unlink", data={"csrf_token": csrf(page), "other": str(first.id)}
+    )
+    assert undone.status_code == 302
+    assert 'id="linked-reports"' not in client.get(link).text
+    assert client.post(f"{link}/link", data={"csrf_token": csrf(page), "other": "nonsense"}).status_code == 404

@@ -48,7 +48,7 @@ def test_staff_sign_in_with_an_authenticator_passes_axe(page, live_server):
     page.wait_for_load_state("load")
     assert page.locator("#recovery-codes li").count() == 10
     assert_no_axe_violations(page)
-    page.get_by_role("button", name="Continue to your inbox").click()
+    page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state("load")
     assert "Referrals to Thames Valley Police" in page.locator("h1").inner_text()
     assert_no_axe_violations(page)
@@ -59,6 +59,17 @@ def test_staff_sign_in_with_an_authenticator_passes_axe(page, live_server):
     page.get_by_role("button", name="Acknowledge").click()
     page.wait_for_load_state("load")
     assert page.locator("#referral-status").inner_text() == "Acknowledged"
+    assert_no_axe_violations(page)
+    page.get_by_label("Add a note").fill("Called the reporter back.")
+    page.get_by_role("button", name="Add note").click()
+    page.wait_for_load_state("load")
+    assert "Called the reporter back." in page.locator(".mantra-note").inner_text()
+    page.get_by_role("button", name="Ask the reporter").click()  # nothing chosen: an error, then the link to it
+    page.wait_for_load_state("load")
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert_no_axe_violations(page)
+    page.get_by_role("link", name="Your account").click()
+    page.wait_for_load_state("load")
     assert_no_axe_violations(page)
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state("load")

@@ -32,7 +32,7 @@ from ..models import (
     StaffUser,
     utcnow,
 )
-from . import audit, deadlines, facets, intake, messages, notices, pins, rules
+from . import audit, deadlines, evidence, facets, intake, messages, notices, pins, rules
 from .accounts import partner_key_info
 from .intake import OpenedReport, report_key_info
 
@@ -227,6 +227,17 @@ def notes(user: StaffUser, user_key: vault.PrivateKey, opened: OpenedReport, ref
     return shown
 
 
+# --- evidence files ------------------------------------------------------------
+
+
+def open_file(user: StaffUser, opened: OpenedReport, referral: Referral, attachment_id: int, how: str):
+    """One of the report's files, opened for a preview or a download (audited); None if it is not this report's or will not open."""
+    found = evidence.open_file(opened, attachment_id)
+    if found is not None:
+        _audit(f"attachment.{how}", user, referral, attachment_id=attachment_id)
+    return found
+
+
 # --- asking the reporter, and referring on ------------------------------------
 
 
@@ -320,6 +331,8 @@ TIMELINE = (
     "referral.asked",
     "referral.referred_on",
     "referral.referred_in",
+    "report.linked",
+    "report.unlinked",
     "referral.closed",
 )
 

@@ -3,16 +3,16 @@ sealed with the report's data key."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 import sqlalchemy as sa
 
 from ..crypto import vault
 from ..extensions import db
-from ..models import Attachment, Message, MessageDirection, utcnow
+from ..models import Message, MessageDirection, utcnow
 from . import audit, rowids
-from .intake import EvidenceFile, OpenedReport, add_attachment, attachment_place
+from .evidence import files as report_files
+from .intake import EvidenceFile, OpenedReport, add_attachment
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,9 @@ def thread(opened: OpenedReport) -> list[dict]:
     """The messages of a report, oldest first, opened with its data key, each
     with the names of its files. What will not open is None."""
     files: dict[int, list[str | None]] = {}
-    for a in db.session.scalars(
-        sa.select(Attachment).where(Attachment.report_id == opened.report_id, Attachment.message_id.is_not(None))
-    ):
-        meta = _open_or_none(opened, a.sealed_meta, "attachment", attachment_place(a), "meta")
-        files.setdefault(a.message_id, []).append(json.loads(meta)["filename"] if meta else None)
+    for f in report_files(opened):
+        if f.message_id is not None:
+            files.setdefault(f.message_id, []).append(f.filename)
     rows = db.session.scalars(
         sa.select(Message).where(Message.report_id == opened.report_id).order_by(Message.created_at, Message.id)
     )

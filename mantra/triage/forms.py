@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
-from wtforms import PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..web.forms import ChoiceField, ChoicesField, ListField, clean_text, submit_button, text
@@ -104,3 +104,9 @@ class AskForm(FlaskForm):
 class ReferOnForm(FlaskForm):
     partner = ListField(_l("Refer to"), [])
     refer = submit_button(_l("Refer on"))
+
+
+class LinkForm(FlaskForm):
+    """Link (or unlink) another referral's report as the same incident."""
+
+    other = HiddenField()

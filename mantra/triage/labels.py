@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import KIND_LABELS, STRAND_LABELS, ReferralStatus
+from ..models import KIND_LABELS, STRAND_LABELS, ReferralStatus, ReporterRole
 
 SECTIONS = [
     (
@@ -152,6 +152,8 @@ EVENT_LABELS = {
     "referral.asked": _l("Asked the reporter for more information"),
     "referral.referred_on": _l("Referred on to another organisation"),
     "referral.referred_in": _l("Referred to you by another organisation"),
+    "report.linked": _l("Linked to another report of the same incident"),
+    "report.unlinked": _l("Unlinked from another report"),
     "referral.closed": _l("Closed"),
 }
 
@@ -173,4 +175,11 @@ ASK_LABELS = {
     "witnesses": _l("Did anyone else see or hear what happened?"),
     "evidence": _l("Do you have photos, screenshots or messages you could send us?"),
     "contact": _l("How and when would it be safe for us to contact you?"),
+}
+
+REPORTER_LABELS = {
+    ReporterRole.VICTIM: _l("The person it happened to"),
+    ReporterRole.WITNESS: _l("A witness"),
+    ReporterRole.ON_BEHALF: _l("Someone for the person it happened to"),
+    ReporterRole.CENTRE_STAFF: _l("A reporting centre"),
 }

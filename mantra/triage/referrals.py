@@ -7,17 +7,21 @@ view, decryption, download and action writes an audit event.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+import base64
+import io
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
-from ..domain import casework, messages, queue
+from ..domain import casework, duplicates, evidence, messages, queue
 from ..domain.permissions import Permission
 from ..extensions import db
-from ..web import staff
+from ..models import KIND_LABELS, STRAND_LABELS
+from ..web import previews, staff
 from ..web.staff import needs
 from . import bp, labels, listing
-from .forms import AskForm, AssignForm, CloseForm, MessageForm, NoteForm, ReferOnForm
-from .labels import ASK_LABELS, EVENT_LABELS, OUTCOME_LABELS, REFERRAL_STATUS_LABELS
+from .forms import AskForm, AssignForm, CloseForm, LinkForm, MessageForm, NoteForm, ReferOnForm
+from .labels import ASK_LABELS, EVENT_LABELS, OUTCOME_LABELS, REFERRAL_STATUS_LABELS, REPORTER_LABELS
 
 
 def _case(referral_id: int):
@@ -39,6 +43,8 @@ def _open(user, key, found):
         db.session.rollback()
         abort(make_response(render_template("triage/cannot_open.html", form=None), 409))
 
+
+PREVIEW_PAGES = 10  # a file's first pages are drawn; the rest is in the download
 
 FORMS = {
     "message_form": MessageForm,
@@ -72,6 +78,13 @@ def _referral_page(user, key, found, failed=None, opened=None):
         report=opened.report,
         sections=labels.sections(opened),
         thread=messages.thread(opened),
+        files=evidence.files(opened),
+        likely=duplicates.likely(found),
+        likely_days=duplicates.LIKELY_DAYS,
+        reporter_labels=REPORTER_LABELS,
+        strand_labels=STRAND_LABELS,
+        kind_labels=KIND_LABELS,
+        linked=duplicates.linked(found),
         notes=casework.notes(user, key, opened, found),
         timeline=casework.timeline(found),
         event_labels=EVENT_LABELS,
@@ -230,3 +243,66 @@ def refer(referral_id: int):
         form.partner.errors = [_l("Select an organisation from the list")]
         return _referral_page(user, key, found, form)
     return _done(referral_id, _l("The report has been referred on. They have been told a referral is waiting."), news)
+
+
+@bp.get("/referrals/<int:referral_id>/files/<int:attachment_id>")
+@needs(Permission.WORK_REFERRALS)
+def evidence_file(referral_id: int, attachment_id: int):
+    """A file's pictures, drawn from the stored (screened, re-encoded) copy in
+    a bounded process: the browser never renders the file itself."""
+    user, key, found = _case(referral_id)
+    opened = _open(user, key, found)
+    shown = casework.open_file(user, opened, found, attachment_id, "previewed")
+    if shown is None:
+        abort(404)
+    preview = previews.render_preview(shown.data, max_pages=PREVIEW_PAGES)
+    pages = [f"data:image/png;base64,{base64.b64encode(png).decode()}" for png in preview.images] if preview else []
+    db.session.commit()  # the audit event of the preview
+    return render_template(
+        "triage/file.html",
+        form=None,
+        referral=found,
+        report=opened.report,
+        attachment_id=attachment_id,
+        file=shown,
+        pages=pages,
+        total=preview.pages if preview else 0,
+    )
+
+
+@bp.get("/referrals/<int:referral_id>/files/<int:attachment_id>/download")
+@needs(Permission.WORK_REFERRALS)
+def download(referral_id: int, attachment_id: int):
+    """The stored copy, only ever as a download: never shown in the browser,
+    never sniffed, and sandboxed if something opens it anyway."""
+    user, key, found = _case(referral_id)
+    shown = casework.open_file(user, _open(user, key, found), found, attachment_id, "downloaded")
+    if shown is None:
+        abort(404)
+    db.session.commit()
+    response = send_file(
+        io.BytesIO(shown.data), mimetype=shown.content_type, as_attachment=True, download_name=shown.filename
+    )
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def _linking(referral_id: int, change, said):
+    user, _key, found = _case(referral_id)
+    other = LinkForm().other.data or ""
+    if not (other.isdigit() and change(user, found, int(other))):
+        db.session.rollback()
+        abort(404)  # not this partner's referral: the same answer as none at all
+    return _done(referral_id, said)
+
+
+@bp.post("/referrals/<int:referral_id>/link")
+@needs(Permission.WORK_REFERRALS)
+def link(referral_id: int):
+    return _linking(referral_id, duplicates.link, _l("The reports are linked as the same incident."))
+
+
+@bp.post("/referrals/<int:referral_id>/unlink")
+@needs(Permission.WORK_REFERRALS)
+def unlink(referral_id: int):
+    return _linking(referral_id, duplicates.unlink, _l("The reports are no longer linked."))

@@ -1,0 +1,73 @@
+"""Evidence files of a report (sent with it, or later with a message), opened
+with the report's data key. Only the screened, re-encoded copy was ever
+stored; its type is checked again here before anyone is given it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..crypto import vault
+from ..extensions import db
+from ..models import Attachment
+from .intake import EvidenceFile, OpenedReport, attachment_place
+
+log = logging.getLogger(__name__)
+
+# What screening lets through; anything else in a row was not written by it.
+TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    id: int
+    message_id: int | None
+    at: datetime
+    filename: str | None  # None: it would not open (moved or altered in the database)
+    content_type: str | None
+
+
+def _open(opened: OpenedReport, a: Attachment, field: str) -> bytes | None:
+    try:
+        return vault.open_sealed(
+            opened.data_key, getattr(a, f"sealed_{field}"), table="attachment", row_id=attachment_place(a), field=field
+        )
+    except vault.VaultError:
+        log.error("attachment %s of report %s would not open: moved or altered", a.id, opened.report_id)
+        return None
+
+
+def _meta(opened: OpenedReport, a: Attachment) -> tuple[str | None, str | None]:
+    meta = _open(opened, a, "meta")
+    try:
+        found = json.loads(meta) if meta else {}
+        name, kind = found.get("filename"), found.get("content_type")
+    except (ValueError, AttributeError):
+        return None, None
+    if not isinstance(name, str) or kind not in TYPES:
+        return None, None
+    return name, kind
+
+
+def files(opened: OpenedReport) -> list[FileInfo]:
+    """Every file of the report, oldest first (names and types opened, not the files)."""
+    rows = db.session.scalars(
+        sa.select(Attachment).where(Attachment.report_id == opened.report_id).order_by(Attachment.id)
+    )
+    return [FileInfo(a.id, a.message_id, a.created_at, *_meta(opened, a)) for a in rows]
+
+
+def open_file(opened: OpenedReport, attachment_id: int) -> EvidenceFile | None:
+    """One file of this report, or None (another report's, or it will not open)."""
+    a = db.session.scalar(
+        sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.report_id == opened.report_id)
+    )
+    if a is None:
+        return None
+    name, kind = _meta(opened, a)
+    body = _open(opened, a, "body") if name else None
+    return EvidenceFile(name, kind, body) if body is not None else None
