@@ -57,16 +57,26 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
-    from . import centre, followup, triage
     from .cli import mantra_cli
-    from .reporting import bp as reporting_bp
 
-    app.register_blueprint(reporting_bp)
-    app.register_blueprint(followup.bp)
-    app.register_blueprint(centre.bp)
-    app.register_blueprint(triage.bp)
+    for blueprint in rooms(app.config["SERVE"]):
+        app.register_blueprint(blueprint)
     app.cli.add_command(mantra_cli)
 
     # Werkzeug's request log carries client addresses: keep it out.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
+
+
+def rooms(serve: str) -> list:
+    """The blueprints one web process serves: an internet-facing public host
+    has no staff route at all, so no staff cookie is ever set there and no
+    staff page can be reached through it, whatever the path."""
+    from . import admin, centre, followup, triage
+    from .reporting import bp as reporting
+
+    public, staff = [reporting, followup.bp, centre.bp], [triage.bp, admin.bp]
+    chosen = {"public": public, "staff": staff, "both": public + staff}.get(serve)
+    if chosen is None:
+        raise ValueError(f"MANTRA_SERVE must be public, staff or both, not {serve!r}")
+    return chosen

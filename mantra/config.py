@@ -72,8 +72,13 @@ def load(instance_path: str) -> dict:
     instance = Path(instance_path)
     production = os.environ.get("MANTRA_ENV", "development") == "production"
     keys = instance / "keys"
+    serve = os.environ.get("MANTRA_SERVE", "both")
     cfg: dict = {
         "MANTRA_ENV": "production" if production else "development",
+        # Which rooms this web process serves: "public" (reporting, follow-up,
+        # centres: the internet-facing host, with no staff route, cookie or
+        # key), "staff" (triage and administration), or "both" (the embedded default).
+        "SERVE": serve,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'mantra.sqlite3'}"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
@@ -99,7 +104,7 @@ def load(instance_path: str) -> dict:
             "MANTRA_NOTIFY_PRIVATE_KEY_FILE", str(instance / "worker" / "notify.key")
         ),
         # Partner public keys an administrator confirmed (`flask mantra pins`): the
-        # worker wraps reports to these only. Worker config; the web tier has none.
+        # worker routes, and the staff host refers on, only to these. Never on the public host.
         "PINNED_KEYS_FILE": os.environ.get("MANTRA_PINNED_KEYS_FILE", str(instance / "worker" / "pinned-keys.txt")),
         # Where the worker sends security alerts (a refused report, a key not pinned).
         "ALERT_EMAIL": os.environ.get("MANTRA_ALERT_EMAIL", "security@localhost"),
@@ -131,7 +136,9 @@ def load(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_NAME": "__Host-mantra_session",  # Secure, whole site, no Domain: cannot be planted from a subdomain
+        # Secure, whole site, no Domain: cannot be planted from a subdomain. A
+        # staff host's cookie has its own name, so it is never mistaken for a public one.
+        "SESSION_COOKIE_NAME": "__Host-mantra_staff" if serve == "staff" else "__Host-mantra_session",
         "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the session
         # Referrer-Policy is no-referrer, so browsers send no Referer for the
         # strict HTTPS check to compare; the token and SameSite cookies protect forms.
@@ -154,6 +161,8 @@ def load(instance_path: str) -> dict:
             problems.append(f"move the recovery private key {instance / 'recovery.key'} offline")
         if _env_bool("FLASK_DEBUG", False):
             problems.append("unset FLASK_DEBUG (the debugger runs code sent to it)")
+        if serve not in ("public", "staff", "both"):
+            problems.append("set MANTRA_SERVE to public, staff or both")
         if os.environ.get("MANTRA_PROCESS", "web") not in ("web", "worker"):
             problems.append("set MANTRA_PROCESS to web or worker")
         if not cfg["SECRET_KEY"]:

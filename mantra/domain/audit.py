@@ -22,9 +22,10 @@ import hashlib
 import json
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import AuditEvent, as_utc, utcnow
+from ..models import AuditEvent, Partner, Report, StaffUser, as_utc, utcnow
 
 _EVENT = AuditEvent.__table__
 _INSERT = sa.insert(_EVENT)
@@ -129,3 +130,43 @@ def verify() -> tuple[int, bytes, int]:
         prev, count, expected_seq = event.hash, count + 1, expected_seq + 1
     pending = db.session.scalar(sa.select(sa.func.count()).select_from(_EVENT).where(_EVENT.c.chain_seq.is_(None)))
     return count, prev, pending
+
+
+PAGE_SIZE = 50
+
+
+def page(partner_id: int | None, *, action: str | None = None, reference: str | None = None, number: int = 1):
+    """One page of the trail, newest first, with the names behind the ids; the
+    events of one partner (its own records and what its members did) or, with
+    None, everyone's. Returns (rows, total)."""
+    actor = aliased(StaffUser)
+    query = (
+        sa.select(
+            _EVENT.c.id,
+            _EVENT.c.at,
+            _EVENT.c.action,
+            _EVENT.c.detail,
+            _EVENT.c.chain_seq,
+            actor.display_name.label("actor"),
+            Partner.name.label("partner"),
+            Report.reference.label("reference"),
+        )
+        .outerjoin(actor, actor.id == _EVENT.c.actor_id)
+        .outerjoin(Partner, Partner.id == _EVENT.c.partner_id)
+        .outerjoin(Report, Report.id == _EVENT.c.report_id)
+    )
+    if partner_id is not None:
+        query = query.where(sa.or_(_EVENT.c.partner_id == partner_id, actor.partner_id == partner_id))
+    if action:
+        query = query.where(_EVENT.c.action == action)
+    if reference:
+        query = query.where(Report.reference == reference)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.execute(
+        query.order_by(_EVENT.c.at.desc(), _EVENT.c.id.desc()).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
+    ).all()
+    return rows, total
+
+
+def actions() -> list[str]:
+    return list(db.session.scalars(sa.select(_EVENT.c.action).distinct().order_by(_EVENT.c.action)))

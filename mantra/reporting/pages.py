@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from ..domain.limits import (
@@ -17,8 +17,6 @@ from ..domain.limits import (
 )
 from ..extensions import db
 from ..web import sessions
-from ..web.i18n import LANGUAGES
-from ..web.security import safe_next
 from . import bp
 from .journey import centre_signed_out, held_receipt
 from .steps import first_incomplete
@@ -91,13 +89,6 @@ def _retention() -> list[tuple]:
 @bp.get("/accessibility")
 def accessibility():
     return render_template("reporting/accessibility.html")
-
-
-@bp.get("/language/<code>")
-def language(code: str):
-    if code in LANGUAGES:
-        session["lang"] = code
-    return redirect(safe_next(request.args.get("next"), url_for("reporting.start")))
 
 
 @bp.get("/exit")

@@ -2,7 +2,7 @@
 sessions, uploads, security headers and error pages, languages, and who is
 signed in. Rooms import from here; nothing here imports a room."""
 
-from flask import Flask, redirect, request
+from flask import Flask, current_app, redirect, request, url_for
 
 from ..domain import limits
 from ..extensions import db
@@ -14,6 +14,10 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     app.add_template_global(limits, "limits")  # messages render limits from the one place they are set
+    app.add_template_global(home_url)
+
+    if app.config["SERVE"] == "staff":  # the staff host's front door is the sign-in
+        app.add_url_rule("/", "home", lambda: redirect(url_for("triage.sign_in")))
 
     @app.errorhandler(sessions.SessionChanged)
     def _changed_elsewhere(_error):
@@ -21,3 +25,8 @@ def init_app(app: Flask) -> None:
         # nothing was written; show the page again as it now stands.
         db.session.rollback()
         return redirect(request.full_path if request.query_string else request.path)
+
+
+def home_url() -> str:
+    """The start page of this host: reporting on a public host, sign-in on a staff one."""
+    return url_for("reporting.start") if "reporting.start" in current_app.view_functions else url_for("triage.sign_in")

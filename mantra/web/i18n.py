@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, redirect, request, session
 from flask_babel import get_locale, gettext, pgettext
 
 from ..extensions import babel
+from .security import safe_next
 
 LANGUAGES = {"en": "English", "pl": "Polski"}
 
@@ -53,3 +54,11 @@ def init_app(app: Flask) -> None:
         return {"languages": LANGUAGES, "current_lang": str(get_locale() or "en")}
 
     app.add_template_global(character_count_text)  # a global, so imported macros see it
+    app.add_url_rule("/language/<code>", "language", language)  # every host: public and staff pages alike
+
+
+def language(code: str):
+    """Choose a language, then go back to the page (on this site only)."""
+    if code in LANGUAGES:
+        session["lang"] = code
+    return redirect(safe_next(request.args.get("next"), "/"))

@@ -41,19 +41,19 @@ def held(slot: str, idle=None) -> tuple[StaffUser, vault.PrivateKey] | None:
     return user, vault.PrivateKey(base64.b64decode(data["key"]))
 
 
-def needs(permission: Permission) -> Callable:
-    """Declare what a staff view needs; the room's guard enforces it."""
+def needs(*permissions: Permission) -> Callable:
+    """Declare what a staff view needs (any one of these); the room's guard enforces it."""
 
     def declare(view):
-        view.permission = permission
+        view.permissions = frozenset(permissions)
         return view
 
     return declare
 
 
-def declared(endpoint: str | None) -> Permission | None:
+def declared(endpoint: str | None) -> frozenset[Permission]:
     view = current_app.view_functions.get(endpoint or "")
-    return getattr(view, "permission", None)
+    return getattr(view, "permissions", frozenset())
 
 
 # The staff navigation: what each permission opens, in this order.
@@ -77,11 +77,15 @@ def pages() -> list[tuple[str, str]]:
     return list(shown.items())
 
 
+def _home_link() -> str:
+    return home(g.staff[0]) if g.get("staff") else url_for(SIGN_IN_PAGE)
+
+
 def guard(bp: Blueprint) -> None:
     """Load the signed-in member for every request to a staff room, and let
     through only what the view declared and the member's role allows."""
 
-    bp.context_processor(lambda: {"staff_pages": pages, "role_labels": ROLE_LABELS})
+    bp.context_processor(lambda: {"staff_pages": pages, "staff_home": _home_link, "role_labels": ROLE_LABELS})
 
     @bp.before_request
     def _check():
@@ -90,15 +94,15 @@ def guard(bp: Blueprint) -> None:
             sessions.forget(SIGNED_IN)  # idle, revoked or expired: the cookie lets go, writing nothing
         if request.endpoint == "static" or request.endpoint is None:
             return None
-        permission = declared(request.endpoint)
-        if permission is None:
+        permissions = declared(request.endpoint)
+        if not permissions:
             current_app.logger.error("staff route %s declares no permission: refused", request.endpoint)
             abort(403)
-        if permission == Permission.SIGN_IN:
+        if Permission.SIGN_IN in permissions:
             return None
         if g.staff is None:
             return redirect(url_for(SIGN_IN_PAGE, next=request.path))
-        if permission not in allowed(g.staff[0]):
+        if not permissions & allowed(g.staff[0]):
             abort(403)
         return None
 
