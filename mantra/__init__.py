@@ -20,6 +20,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config_module.load(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if app.config["SERVE"] == "staff":
+        app.config["SESSION_COOKIE_NAME"] = "__Host-mantra_staff"
     config_module.private_folder(Path(app.instance_path))  # keys, secrets and the SQLite file live here
     database = app.config["SQLALCHEMY_DATABASE_URI"]
     if database.startswith("sqlite:///") and not Path(database[len("sqlite:///") :]).exists():

@@ -137,8 +137,8 @@ def load(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure, whole site, no Domain: cannot be planted from a subdomain. A
-        # staff host's cookie has its own name, so it is never mistaken for a public one.
-        "SESSION_COOKIE_NAME": "__Host-mantra_staff" if serve == "staff" else "__Host-mantra_session",
+        # staff host's cookie has its own name (create_app), never mistaken for a public one.
+        "SESSION_COOKIE_NAME": "__Host-mantra_session",
         "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the session
         # Referrer-Policy is no-referrer, so browsers send no Referer for the
         # strict HTTPS check to compare; the token and SameSite cookies protect forms.

@@ -122,6 +122,7 @@ RULES = [
 USERS = [
     # email, name, partner, role
     ("police.triage@demo.mantra", "Priya Shah (police triage)", "tvp-oxford", StaffRole.TRIAGE),
+    ("police.admin@demo.mantra", "Nadia Osei (police partner administrator)", "tvp-oxford", StaffRole.PARTNER_ADMIN),
     ("asb.triage@demo.mantra", "Tom Evans (council ASB)", "oxford-city-asb", StaffRole.TRIAGE),
     ("county.triage@demo.mantra", "Grace Okafor (county council)", "oxfordshire-cc", StaffRole.TRIAGE),
     ("oxford.triage@demo.mantra", "Sam Lee (University of Oxford)", "uni-oxford", StaffRole.TRIAGE),

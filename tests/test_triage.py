@@ -258,7 +258,7 @@ def test_a_new_password_protects_the_same_key_and_the_old_one_stops_working(clie
     short = post(client, "/triage/password", {"current": PASSWORD, "new": "short"})
     assert any("between 12 and 200" in e for e in errors(short.text))
     done = post(client, "/triage/password", {"current": PASSWORD, "new": "a brand new passphrase"})
-    assert done.headers["Location"] == "/triage/account"
+    assert done.headers["Location"] == "/triage/"  # their home
     _sign_out(client)
     assert errors(_password(client).text)  # the old password
     assert _password(client, password="a brand new passphrase").headers["Location"] == "/triage/sign-in/code"

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 
 from ..crypto import vault
 from ..extensions import db
-from ..models import KeyGrant, Partner, PartnerKind, StaffRole, StaffUser
-from . import audit, keyring
+from ..models import KeyGrant, NotificationKind, Partner, PartnerKind, RecoveryCode, StaffRole, StaffUser, utcnow
+from . import audit, keyring, notices
+
+# Roles a member of each kind of partner may have: centre staff only at a
+# reporting centre, and only at one.
+ROLES_FOR = {
+    PartnerKind.AGENCY: (StaffRole.TRIAGE, StaffRole.PARTNER_ADMIN, StaffRole.COORDINATOR, StaffRole.ADMIN),
+    PartnerKind.CENTRE: (StaffRole.CENTRE,),
+}
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread when passed on
 
 
 class GrantError(Exception):
@@ -32,7 +42,17 @@ def create_partner(slug: str, name: str, kind: PartnerKind, **facts) -> tuple[Pa
     return partner, private
 
 
-def create_user(email: str, name: str, partner: Partner, role: StaffRole, password: str) -> StaffUser:
+def temporary_password() -> str:
+    """A one-time password an administrator passes on (about 98 bits), in groups of five."""
+    text = "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(20))
+    return "-".join(text[i : i + 5] for i in range(0, 20, 5))
+
+
+def create_user(
+    email: str, name: str, partner: Partner, role: StaffRole, password: str, *, by: StaffUser | None = None
+) -> StaffUser:
+    """A member with a key pair of their own, protected by this password. An
+    administrator's choice of password must be changed at the first sign-in."""
     private = vault.PrivateKey.generate()
     user = StaffUser(
         email=email.strip().lower(),
@@ -41,11 +61,55 @@ def create_user(email: str, name: str, partner: Partner, role: StaffRole, passwo
         role=role,
         public_key=private.public.raw,
         password_protected_key=vault.protect_with_password(private, password),
+        must_change_password=by is not None,
     )
     db.session.add(user)
     db.session.flush()
-    audit.record("user.created", actor_id=None, partner_id=partner.id, user_id=user.id)
+    audit.record("user.created", actor_id=by.id if by else None, partner_id=partner.id, user_id=user.id)
     return user
+
+
+def reset(user: StaffUser, by: StaffUser) -> str:
+    """A lost password or phone: a new key pair under a new one-time password,
+    no authenticator, no recovery codes and no key grant (the old grant was
+    wrapped to a key nobody can open now). Any session of theirs ends, since
+    it holds the old key. Their partner's administrators are asked, by a
+    content-free e-mail, to give them access again. Returns the password."""
+    password = temporary_password()
+    private = vault.PrivateKey.generate()
+    user.public_key = private.public.raw
+    user.password_protected_key = vault.protect_with_password(private, password)
+    user.must_change_password = True
+    user.totp_secret_sealed = None
+    user.totp_last_step = None
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.staff_user_id == user.id))
+    db.session.execute(sa.delete(KeyGrant).where(KeyGrant.staff_user_id == user.id))
+    audit.record("user.reset", actor_id=by.id, partner_id=user.partner_id, user_id=user.id)
+    notices.add(
+        NotificationKind.ACCESS_NEEDED, f"access/{user.id}/{utcnow():%Y%m%dT%H%M%S%f}", partner_id=user.partner_id
+    )
+    return password
+
+
+def revoke(partner: Partner, member: StaffUser, by: StaffUser) -> bool:
+    """Take a member's copy of the partner key away; False if they held none."""
+    deleted = db.session.execute(
+        sa.delete(KeyGrant).where(KeyGrant.partner_id == partner.id, KeyGrant.staff_user_id == member.id)
+    ).rowcount
+    if deleted:
+        audit.record("key.revoked", actor_id=by.id, partner_id=partner.id, user_id=member.id)
+    return bool(deleted)
+
+
+def has_grant(member: StaffUser) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(KeyGrant.id).where(KeyGrant.partner_id == member.partner_id, KeyGrant.staff_user_id == member.id)
+        )
+        is not None
+    )
 
 
 def grant(partner: Partner, partner_key: vault.PrivateKey, member: StaffUser, granted_by: StaffUser | None) -> KeyGrant:

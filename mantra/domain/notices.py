@@ -90,7 +90,9 @@ def _new_referral(n: Notification) -> Email:
     referral, partner, report = _referral(n)
     urgency = "URGENT: the report says it is still happening" if referral.urgent else "normal"
     to = [partner.duty_email] if partner.duty_email else []
-    to += _staff_emails(StaffUser.partner_id == partner.id, StaffUser.role == StaffRole.TRIAGE)
+    to += _staff_emails(
+        StaffUser.partner_id == partner.id, StaffUser.role.in_((StaffRole.TRIAGE, StaffRole.PARTNER_ADMIN))
+    )
     return Email(
         to,
         f"{'URGENT ' if referral.urgent else ''}New referral {report.reference} for {partner.name}",
@@ -113,6 +115,18 @@ def _escalation(n: Notification) -> Email:
         f"Urgency: {'urgent' if referral.urgent else 'normal'}\n\n"
         f"You receive this as {partner.name}'s duty lead or as a partnership coordinator.\n"
         f"Sign in: {current_app.config['STAFF_URL']}/triage/sign-in\n\n{_NEVER_CONTENT}\n",
+    )
+
+
+def _access_needed(n: Notification) -> Email:
+    partner = db.session.get(Partner, n.partner_id)
+    return Email(
+        _staff_emails(StaffUser.partner_id == partner.id, StaffUser.role == StaffRole.PARTNER_ADMIN),
+        f"A member of {partner.name} needs access to MANTRA again",
+        f"An administrator has reset the account of a member of {partner.name} (a lost password or phone).\n"
+        "Their new account cannot open your organisation's reports until you give it access.\n\n"
+        f"Sign in and choose 'Give access': {current_app.config['STAFF_URL']}/admin/members\n\n"
+        "Before you do, check with them that the key fingerprint on their account page matches the one shown to you.\n",
     )
 
 
@@ -160,6 +174,7 @@ _COMPOSE = {
     NotificationKind.ESCALATION: _escalation,
     NotificationKind.ALERT: _alert,
     NotificationKind.REPORTER_NEWS: _reporter_news,
+    NotificationKind.ACCESS_NEEDED: _access_needed,
 }
 
 

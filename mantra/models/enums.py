@@ -110,6 +110,7 @@ class NotificationKind(enum.StrEnum):
     ESCALATION = "escalation"  # to the duty lead and coordinators: not acknowledged in time
     REPORTER_NEWS = "reporter_news"  # to a reporter who asked: there is news, sign in
     ALERT = "alert"  # to the partnership's security contact: a report was held
+    ACCESS_NEEDED = "access_needed"  # to a partner's administrators: a member's account was reset
 
 
 class MessageDirection(enum.StrEnum):

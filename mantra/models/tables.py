@@ -71,6 +71,9 @@ class StaffUser(db.Model):
     # password has unlocked it. The last time step used: a code works once.
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Set when an administrator chose the password (a new account, a reset):
+    # the member must choose their own before using anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     failed_sign_ins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(Timestamp)
     active: Mapped[bool] = mapped_column(default=True)

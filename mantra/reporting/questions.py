@@ -7,7 +7,6 @@ import unicodedata
 from datetime import date
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -17,7 +16,7 @@ from wtforms.validators import ValidationError
 
 from ..domain.limits import MAX_FILE_BYTES, MAX_FILES, megabytes
 from ..models import KIND_LABELS, STRAND_LABELS
-from ..web.forms import ChoiceField, ChoicesField, ListField, clean_text, honeypot, text
+from ..web.forms import ChoiceField, ChoicesField, ListField, check_email, clean_text, honeypot, text
 from ..web.forms import submit_button as _submit
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
@@ -340,10 +339,10 @@ class ContactForm(FlaskForm):
         return not any(f.errors for f in self)
 
     def validate_email(self, field):
-        _check_email(field)
+        check_email(field)
 
     def validate_news_email(self, field):
-        _check_email(field)
+        check_email(field)
 
     def validate_phone(self, field):
         if field.data and not _is_phone_number(field.data):
@@ -354,14 +353,6 @@ class ContactForm(FlaskForm):
             raise ValidationError(_l("Enter an email address, or do not select email"))
         if {"phone", "text"} & set(field.data or []) and not self.phone.data:
             raise ValidationError(_l("Enter a phone number, or do not select phone call or text message"))
-
-
-def _check_email(field):
-    if field.data:
-        try:
-            field.data = validate_email(field.data, check_deliverability=False).normalized
-        except EmailNotValidError:
-            raise ValidationError(_l("Enter an email address in the correct format, like name@example.com")) from None
 
 
 def _is_phone_number(value: str) -> bool:

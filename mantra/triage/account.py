@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..crypto import vault
-from ..domain import audit, signin, twofactor
+from ..domain import audit, pins, signin, twofactor
 from ..domain.limits import LOCK_AFTER, LOCK_FOR, STAFF_MAX, TWO_FACTOR_WAIT, minutes
 from ..domain.permissions import Permission, allowed
 from ..extensions import db, rate_limit
@@ -180,7 +180,7 @@ def enrol():
 def account():
     """The member's own account: password, recovery codes, and what they may use."""
     user, _key = staff.member()
-    return render_template("triage/account.html", user=user, form=None, home=staff.home(user))
+    return render_template("triage/account.html", user=user, form=None, fingerprint=pins.fingerprint(user.public_key))
 
 
 @bp.route("/recovery-codes", methods=["GET", "POST"])
@@ -214,10 +214,11 @@ def change_password():
             form.current.errors = [_l("Your current password is wrong")]
         else:
             user.password_protected_key = vault.protect_with_password(key, form.new.data)
+            user.must_change_password = False
             audit.record("staff.password_changed", actor_id=user.id, partner_id=user.partner_id)
             db.session.commit()
             flash(_l("Your password has been changed. Use the new one next time you sign in."))
-            return redirect(url_for("triage.account"))
+            return redirect(staff.home(user))
     return render_template("triage/password.html", form=form)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -134,3 +135,12 @@ class StaffSignInForm(FlaskForm):
         _l("Password"), widget=GovPasswordInput(), validators=[InputRequired(message=_l("Enter your password"))]
     )
     submit = submit_button(_l("Sign in"))
+
+
+def check_email(field):
+    """An e-mail address in a usable form (normalised), or a message beside the field."""
+    if field.data:
+        try:
+            field.data = validate_email(field.data, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise ValidationError(_l("Enter an email address in the correct format, like name@example.com")) from None

@@ -24,6 +24,7 @@ from . import sessions
 
 SIGNED_IN = "triage"  # the sealed-session slot of a member signed in with both factors
 SIGN_IN_PAGE = "triage.sign_in"
+CHANGE_PASSWORD_PAGES = {"triage.change_password", "triage.sign_out", "triage.account"}
 
 
 def key_text(key: vault.PrivateKey) -> str:
@@ -38,7 +39,10 @@ def held(slot: str, idle=None) -> tuple[StaffUser, vault.PrivateKey] | None:
     user = db.session.get(StaffUser, data.get("user_id"))
     if user is None or Permission.OWN_ACCOUNT not in allowed(user):
         return None
-    return user, vault.PrivateKey(base64.b64decode(data["key"]))
+    key = vault.PrivateKey(base64.b64decode(data["key"]))
+    if key.public.raw != user.public_key:  # reset since: the session held the old key
+        return None
+    return user, key
 
 
 def needs(*permissions: Permission) -> Callable:
@@ -104,6 +108,8 @@ def guard(bp: Blueprint) -> None:
             return redirect(url_for(SIGN_IN_PAGE, next=request.path))
         if not permissions & allowed(g.staff[0]):
             abort(403)
+        if g.staff[0].must_change_password and request.endpoint not in CHANGE_PASSWORD_PAGES:
+            return redirect(url_for("triage.change_password"))  # an administrator chose it: theirs first
         return None
 
 
