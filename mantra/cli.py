@@ -18,28 +18,21 @@ from flask.cli import AppGroup
 
 from . import demo
 from .crypto import keys, vault
-from .domain import accounts, audit, facets, pins, queue
+from .domain import accounts, audit, facets, pins, queue, rules
 from .extensions import db
 from .models import (
     RULE_FACETS,
     Area,
-    Channel,
-    IncidentKind,
-    IncidentType,
     Notification,
     Partner,
     Referral,
     ReferralStatus,
     Report,
-    ReporterRole,
-    ReportKind,
     ReportStatus,
-    ReportStrand,
     RoutingRule,
     RuleError,
     StaffRole,
     StaffUser,
-    Strand,
     as_utc,
     check_conditions,
     utcnow,
@@ -276,8 +269,8 @@ def pins_add_command(slugs, yes):
 
 rules_cli = AppGroup("rules", help="Routing rules: conditions on facets -> a partner.")
 mantra_cli.add_command(rules_cli)
-_LIST_FACETS = {"strands", "kinds"}
-_FLAGS = {name for name, allowed in RULE_FACETS.items() if allowed == (True, False)}
+_LIST_FACETS = set(rules.MANY)
+_FLAGS = set(rules.FLAGS)
 
 
 def _conditions(when: tuple[str, ...]) -> dict:
@@ -314,7 +307,7 @@ _WHEN_HELP = "facet=value[,value] (repeat for each facet); facets: " + ", ".join
 @rules_cli.command("list")
 def rules_list_command():
     """Every rule, in the order they are tried."""
-    found = db.session.scalars(sa.select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)).all()
+    found = rules.in_order()
     for rule in found:
         partner = db.session.get(Partner, rule.partner_id)
         state = "on " if rule.enabled else "off"
@@ -380,27 +373,10 @@ def rules_disable_command(rule_id):
 def rules_preview_command(when, centre_slug):
     """Which partners a report with these answers would reach: the same answer
     "who will see your report" gives. Facets not given are no, or none."""
-    report = Report(
-        channel=Channel.CENTRE if centre_slug else Channel.ONLINE_SELF,
-        reporter_role=ReporterRole.VICTIM,
-        incident_type=IncidentType.NOT_SURE,
-        centre_partner_id=_partner(centre_slug).id if centre_slug else None,
-        **{flag: False for flag in _FLAGS},
-    )
-    report.strands, report.kinds = [], []
-    conditions = _conditions(when)
-    for name, value in conditions.items():
-        if name == "strands":
-            report.strands = [ReportStrand(strand=Strand(v)) for v in value]
-        elif name == "kinds":
-            report.kinds = [ReportKind(kind=IncidentKind(v)) for v in value]
-        elif name == "area":
-            report.area = db.session.scalar(sa.select(Area).where(Area.slug == value))
-        elif isinstance(value, list):
-            raise click.BadParameter(f"a report has one {name}", param_hint="--when")
-        else:
-            enum = {"incident_type": IncidentType, "channel": Channel, "reporter_role": ReporterRole}.get(name)
-            setattr(report, name, enum(value) if enum else value)
+    try:
+        report = facets.preview_report(_conditions(when), _partner(centre_slug).id if centre_slug else None)
+    except RuleError as exc:
+        raise click.BadParameter(str(exc), param_hint="--when") from None
     for partner in facets.who_will_see(report):
         click.echo(partner.name)
     db.session.rollback()

@@ -22,7 +22,11 @@ from ..models import (
     Partner,
     Report,
     ReporterRole,
+    ReportKind,
+    ReportStrand,
+    RuleError,
     Strand,
+    check_conditions,
 )
 from . import rules
 
@@ -94,6 +98,39 @@ def routing_facets(report: Report) -> dict:
     }
     assert facets.keys() == RULE_FACETS.keys()  # a new facet must be offered to rules too
     return facets
+
+
+_ONE_OF = {"incident_type": IncidentType, "channel": Channel, "reporter_role": ReporterRole}
+
+
+def preview_report(answers: dict, centre_partner_id: int | None = None) -> Report:
+    """A throwaway report with these answers (facet -> value, as a rule's
+    conditions are written), never added to the session: what an administrator
+    previews "who will see your report" with. Answers not given are no, or none.
+    The CLI and the administration pages both preview through this."""
+    check_conditions(answers)
+    report = Report(
+        channel=Channel.CENTRE if centre_partner_id else Channel.ONLINE_SELF,
+        reporter_role=ReporterRole.VICTIM,
+        incident_type=IncidentType.NOT_SURE,
+        centre_partner_id=centre_partner_id,
+        strands=[],
+        kinds=[],
+        **{name: False for name in rules.FLAGS},
+    )
+    for name, value in answers.items():
+        values = value if isinstance(value, list) else [value]
+        if name == "strands":
+            report.strands = [ReportStrand(strand=Strand(v)) for v in dict.fromkeys(values)]
+        elif name == "kinds":
+            report.kinds = [ReportKind(kind=IncidentKind(v)) for v in dict.fromkeys(values)]
+        elif len(values) != 1:
+            raise RuleError(f"{name}: a report has one")
+        elif name == "area":
+            report.area = db.session.scalar(sa.select(Area).where(Area.slug == value))
+        else:
+            setattr(report, name, _ONE_OF[name](value) if name in _ONE_OF else value)
+    return report
 
 
 def who_will_see(report: Report) -> list[Partner]:

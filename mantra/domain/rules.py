@@ -5,13 +5,29 @@ refused when it is saved."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Partner, RoutingRule, RuleError, check_conditions
+from ..models import (
+    RULE_FACETS,
+    Area,
+    Partner,
+    Report,
+    ReportKind,
+    ReportStrand,
+    RoutingRule,
+    RuleError,
+    check_conditions,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
+
+MANY = ("strands", "kinds")  # the facets a report has several of
+FLAGS = tuple(name for name, allowed in RULE_FACETS.items() if allowed == (True, False))
+PRIORITY_STEP = 10  # gaps left between renumbered rules, so the CLI can still put one in between
 
 
 def matches(conditions: dict, facets: dict) -> bool:
@@ -64,3 +80,55 @@ def recipients(facets: dict) -> list[Partner]:
         if default is not None:
             chosen[default.id] = default
     return list(chosen.values())
+
+
+def in_order(lock: bool = False) -> list[RoutingRule]:
+    """Every rule, enabled or not, in the order `recipients` tries them."""
+    query = sa.select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)
+    return list(db.session.scalars(query.with_for_update() if lock else query))
+
+
+def next_priority() -> int:
+    """A new rule goes last."""
+    highest = db.session.scalar(sa.select(sa.func.max(RoutingRule.priority)))
+    return (highest or 0) + PRIORITY_STEP
+
+
+def move(rule: RoutingRule, step: int) -> int | None:
+    """Swap a rule with its neighbour in the order (-1 up, +1 down), then
+    number every rule again so the order is exactly what was shown: no two
+    share a priority, so the id no longer breaks ties. The rows are locked
+    first, so two administrators moving rules at once cannot interleave.
+    The rule's new place (1 is first), or None at either end."""
+    order = in_order(lock=True)
+    here = order.index(rule)
+    there = here + step
+    if not 0 <= there < len(order):
+        return None
+    order[here], order[there] = order[there], order[here]
+    for place, each in enumerate(order, start=1):
+        each.priority = place * PRIORITY_STEP
+    return there + 1
+
+
+def _holds(name: str, wanted):
+    """One condition as SQL on the report's facet columns, meaning what `matches` means."""
+    values = wanted if isinstance(wanted, list) else [wanted]
+    if name == "strands":
+        return sa.exists().where(ReportStrand.report_id == Report.id, ReportStrand.strand.in_(values))
+    if name == "kinds":
+        return sa.exists().where(ReportKind.report_id == Report.id, ReportKind.kind.in_(values))
+    if name == "area":
+        return Report.area_id.in_(sa.select(Area.id).where(Area.slug.in_(values)))
+    return getattr(Report, name).in_(values)
+
+
+def recent_matches(conditions: dict, days: int = 90) -> int:
+    """How many reports sent in the last `days` a rule with these conditions
+    matches: one COUNT on facet columns, nothing decrypted. A match is not a
+    delivery: consent still decides whether its partner receives one."""
+    check_conditions(conditions)
+    query = sa.select(sa.func.count(Report.id)).where(Report.submitted_at >= utcnow() - timedelta(days=days))
+    for name, wanted in conditions.items():
+        query = query.where(_holds(name, wanted))
+    return db.session.scalar(query)
