@@ -20,7 +20,7 @@ from ..models import Area, Partner, PartnerKind, RoutingRule, RuleError
 from ..web import staff
 from ..web.staff import needs
 from . import bp
-from .forms import FACET_LABELS, FLAGS, VALUE_LABELS, PreviewForm, RuleForm, rule_data
+from .rule_forms import FACET_LABELS, FLAGS, VALUE_LABELS, PreviewForm, RuleForm, rule_data
 
 RECENT_DAYS = 90
 
