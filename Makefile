@@ -25,7 +25,7 @@ mantra/static/css/mantra.css: package-lock.json mantra/static/scss/mantra.scss
 	@command -v npm >/dev/null || { echo "npm is needed to build the pages' styles: apt-get install nodejs npm"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p mantra/static/css mantra/static/govuk
-	node_modules/.bin/sass --no-source-map --style=compressed --load-path=node_modules --quiet-deps \
+	node_modules/.bin/sass --no-source-map --style=compressed --load-path=node_modules --load-path=. --quiet-deps \
 		mantra/static/scss/mantra.scss mantra/static/css/mantra.css
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js mantra/static/govuk/
 	mkdir -p mantra/static/govuk/assets && cp -r node_modules/govuk-frontend/dist/govuk/assets/images mantra/static/govuk/assets/

@@ -217,3 +217,23 @@ def assert_no_axe_violations(page) -> None:
         for v in violations
     ]
     assert not violations, f"axe found accessibility problems on {page.url}:\n" + "\n".join(lines)
+
+
+def enrol_in_browser(page, base: str, email: str, password: str, start: str = "/triage/") -> str:
+    """A member's first sign-in in the browser: password, then an authenticator
+    (pyotp reads the key the page shows), then past the recovery codes to the
+    page asked for. Returns the authenticator's secret."""
+    import pyotp
+
+    page.goto(base + start)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("load")
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    page.get_by_label("Security code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+    page.get_by_role("button", name="Continue").click()  # past the recovery codes
+    page.wait_for_load_state("load")
+    return secret

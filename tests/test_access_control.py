@@ -216,3 +216,10 @@ def test_a_signed_out_visitor_reaches_no_staff_page(client, app, two_partners_re
                 if response.status_code == 302:
                     assert response.headers["Location"].startswith("/triage/sign-in"), url
     assert ReferralStatus.NEW == db.session.get(Referral, other.id).status
+
+
+def test_a_huge_or_odd_id_is_a_plain_404(client, app):
+    _police_officer()
+    _enrol(client)
+    for path in ("/triage/referrals/99999999999999999999", "/triage/referrals/2147483648", "/triage/referrals/-1"):
+        assert client.get(path).status_code == 404, path

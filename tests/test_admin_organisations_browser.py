@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pyotp
-
 from mantra.models import StaffRole
 
-from .browser_support import assert_no_axe_violations
+from .browser_support import assert_no_axe_violations, enrol_in_browser
 from .factories import make_partners, make_user
 
 
@@ -14,17 +12,7 @@ def test_a_system_administrator_uses_the_partner_and_area_pages_with_no_axe_viol
     made, _ = make_partners()
     make_user(made["victim-support"][0], "admin@partnership.example", "a long staff password", StaffRole.ADMIN)
     base = live_server.url
-    page.goto(base + "/admin/partners")
-    page.get_by_label("Email address").fill("admin@partnership.example")
-    page.get_by_label("Password", exact=True).fill("a long staff password")
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_load_state("load")
-    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
-    page.get_by_label("Security code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("load")
-    page.get_by_role("button", name="Continue").click()  # past the recovery codes
-    page.wait_for_load_state("load")
+    enrol_in_browser(page, base, "admin@partnership.example", "a long staff password", "/admin/partners")
 
     page.get_by_role("link", name="Administration").click()
     page.wait_for_load_state("load")

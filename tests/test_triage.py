@@ -373,14 +373,14 @@ def test_the_timeline_shows_the_reports_events_and_this_partners_actions_only(cl
     client.get("/report/who?new=1")
     _enrol(client)
     page = client.get(f"/triage/referrals/{ours.id}").text
-    timeline = re.search(r'<ol class="govuk-list mantra-timeline" id="timeline">(.*?)</ol>', page, re.S).group(1)
+    timeline = re.search(r'<div class="moj-timeline" id="timeline">(.*?)\n  </div>', page, re.S).group(1)
     assert "Report received" in timeline and "Sent to the organisations" in timeline
     assert "Acknowledged" not in timeline  # Victim Support's, not ours
     client.post(f"/triage/referrals/{ours.id}/acknowledge", data={"csrf_token": csrf(page)})
     page = client.get(f"/triage/referrals/{ours.id}").text
-    timeline = re.search(r'id="timeline">(.*?)</ol>', page, re.S).group(1)
-    assert "<strong>Acknowledged</strong>, by Staff Member" in timeline
-    assert timeline.index("Report received") < timeline.index("Acknowledged")
+    timeline = re.search(r'id="timeline">(.*?)\n  </div>', page, re.S).group(1)
+    assert re.search(r">Acknowledged</h3>\s*<p class=\"moj-timeline__byline\">by Staff Member<", timeline)
+    assert timeline.index("Acknowledged") < timeline.index("Report received")  # newest first
 
 
 def test_what_staff_write_to_the_reporter_is_nowhere_in_clear(client, app, caplog):
@@ -405,3 +405,28 @@ def test_what_staff_write_to_the_reporter_is_nowhere_in_clear(client, app, caplo
     assert marker.encode() not in _database_bytes(app)
     assert marker.encode() not in _redis_bytes(app.config["REDIS_URL"])
     assert marker not in caplog.text
+
+
+def test_staff_pages_say_when_the_sign_in_ends_and_stay_on_this_page_restarts_it(client, officer):
+    _enrol(client)
+    page = client.get("/triage/account").text
+    assert 'data-keep-alive="/triage/keep-alive"' in page and "signed out after 30 minutes without activity" in page
+    seconds = int(re.search(r'data-seconds="(\d+)"', page).group(1))
+    assert 1790 <= seconds <= 1800
+    kept = client.post("/triage/keep-alive", headers={"X-CSRFToken": csrf(page)})
+    assert 1790 <= kept.json["seconds"] <= 1800 and "you will be signed out at" in kept.json["warning"]
+    _sign_out(client)
+    assert client.post("/triage/keep-alive", headers={"X-CSRFToken": csrf(page)}).status_code in (302, 400)
+
+
+def test_a_link_from_an_email_leads_to_the_page_after_signing_in(client, officer):
+    secret, codes = _enrol(client)
+    _sign_out(client)
+    assert client.get("/triage/referrals/5").headers["Location"] == "/triage/sign-in?next=/triage/referrals/5"
+    post(client, "/triage/sign-in?next=/triage/referrals/5", {"email": "officer@tvp.example", "password": PASSWORD})
+    done = post(client, "/triage/sign-in/code", {"code": _next_step_code(secret)})
+    assert done.headers["Location"] == "/triage/referrals/5"
+    _sign_out(client)
+    post(client, "/triage/sign-in?next=//evil.example/x", {"email": "officer@tvp.example", "password": PASSWORD})
+    done = post(client, "/triage/sign-in/code", {"code": codes[0]})
+    assert done.headers["Location"] == "/triage/"  # never another site

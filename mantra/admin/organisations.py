@@ -48,9 +48,8 @@ def key_state(partner: Partner, pinned: dict[int, str]) -> str:
 
 
 def _found(model, row_id: int):
-    """The row, or Not Found. Ids are 32-bit integers: a longer number in the
-    address is no id at all, rather than an error from the database."""
-    row = db.session.get(model, row_id) if 0 < row_id < 2**31 else None
+    """The row, or Not Found (the `int` converter keeps ids within the database's integers)."""
+    row = db.session.get(model, row_id)
     if row is None:
         abort(404)
     return row
@@ -198,9 +197,12 @@ def partner_new():
                 # The private key is not kept: create_partner has wrapped it to the recovery key,
                 # and the first member is given it from there (see the next steps page).
                 partner, _ = accounts.create_partner(
-                    form.slug.data, form.name.data, PartnerKind(form.kind.data), is_police=form.is_police.data == "yes"
+                    form.slug.data,
+                    form.name.data,
+                    PartnerKind(form.kind.data),
+                    by=user,
+                    is_police=form.is_police.data == "yes",
                 )
-                audit.record("partner.added", actor_id=user.id, partner_id=partner.id, slug=partner.slug)
                 db.session.commit()
             except sa.exc.IntegrityError:  # added by someone else a moment ago
                 db.session.rollback()

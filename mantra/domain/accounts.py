@@ -28,7 +28,9 @@ def partner_key_info(partner_id: int, recipient: str) -> bytes:
     return vault.wrap_info("partner-key", partner_id, recipient)
 
 
-def create_partner(slug: str, name: str, kind: PartnerKind, **facts) -> tuple[Partner, vault.PrivateKey]:
+def create_partner(
+    slug: str, name: str, kind: PartnerKind, *, by: StaffUser | None = None, **facts
+) -> tuple[Partner, vault.PrivateKey]:
     """Make a partner and its key pair; the private key goes only to the
     recovery key here, and to members through grants."""
     private = vault.PrivateKey.generate()
@@ -38,7 +40,7 @@ def create_partner(slug: str, name: str, kind: PartnerKind, **facts) -> tuple[Pa
     partner.recovery_wrap = vault.wrap(
         private.seed, keyring.recovery_public(), partner_key_info(partner.id, "recovery")
     )
-    audit.record("partner.created", partner_id=partner.id)
+    audit.record("partner.created", actor_id=by.id if by else None, partner_id=partner.id, slug=slug)
     return partner, private
 
 

@@ -9,10 +9,8 @@ Between the two steps the unlocked key waits the same way, for 5 minutes.
 
 from __future__ import annotations
 
-import re
-
 import segno
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -21,16 +19,15 @@ from ..domain import audit, pins, signin, twofactor
 from ..domain.limits import LOCK_AFTER, LOCK_FOR, STAFF_MAX, TWO_FACTOR_WAIT, minutes
 from ..domain.permissions import Permission, allowed
 from ..extensions import db, rate_limit
-from ..models import StaffUser
+from ..models import StaffUser, utcnow
 from ..web import sessions, staff
 from ..web.forms import StaffSignInForm
+from ..web.security import safe_next
 from ..web.staff import needs
 from . import bp
 from .forms import CodeForm, PasswordForm
 
 PENDING = "staff_pending"  # the password was right: the unlocked key waits for the second factor
-# Where a sign-in may return to: a page of this host's own, never another site.
-_LOCAL = re.compile(r"^/[a-z][\w\-/]*$")
 
 
 WRONG = _l(
@@ -63,9 +60,9 @@ def sign_in():
         user = signed_in.user if signed_in else None
         if user is not None and Permission.OWN_ACCOUNT in allowed(user):
             _discard_all()
-            back = request.args.get("next", "")
+            back = safe_next(request.args.get("next"), "")  # a page of this site's own, never another site
             pending = {"user_id": user.id, "key": staff.key_text(signed_in.user_key)}
-            sessions.save(PENDING, pending | ({"next": back} if _LOCAL.match(back) else {}), TWO_FACTOR_WAIT)
+            sessions.save(PENDING, pending | ({"next": back} if back else {}), TWO_FACTOR_WAIT)
             db.session.commit()
             step = "triage.enrol" if user.totp_secret_sealed is None else "triage.second_factor"
             return redirect(url_for(step))
@@ -94,7 +91,8 @@ def _complete(user: StaffUser, key: vault.PrivateKey, how: str) -> str:
     Returns where to go next (the page they asked for, or their home)."""
     back = sessions.load(PENDING).get("next")
     sessions.discard(PENDING)
-    sessions.save(staff.SIGNED_IN, {"user_id": user.id, "key": staff.key_text(key)}, STAFF_MAX)  # never extended
+    until = (utcnow() + STAFF_MAX).isoformat()  # never extended: an absolute limit
+    sessions.save(staff.SIGNED_IN, {"user_id": user.id, "key": staff.key_text(key), "until": until}, STAFF_MAX)
     audit.record("staff.signed_in", actor_id=user.id, partner_id=user.partner_id, second_factor=how)
     db.session.commit()
     return back or staff.home(user)
@@ -173,6 +171,15 @@ def enrol():
     return render_template(
         "triage/enrol.html", form=form, qr=_qr_svg(twofactor.provisioning_uri(user, secret)), secret=grouped
     )
+
+
+@bp.post("/keep-alive")
+@needs(Permission.OWN_ACCOUNT)
+def keep_alive():
+    """'Stay on this page': the guard has read the session, which restarts
+    its idle clock; answer with the seconds left (the fixed end does not move)."""
+    left = staff.time_left()
+    return jsonify(seconds=int(left.total_seconds()), warning=staff.warning(left))
 
 
 @bp.get("/account")

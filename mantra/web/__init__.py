@@ -3,13 +3,23 @@ sessions, uploads, security headers and error pages, languages, and who is
 signed in. Rooms import from here; nothing here imports a room."""
 
 from flask import Flask, current_app, redirect, request, url_for
+from werkzeug.routing import IntegerConverter
 
 from ..domain import limits
 from ..extensions import db
 from . import i18n, security, sessions, uploads
 
 
+class RowId(IntegerConverter):
+    """`<int:...>` in every route: a row id PostgreSQL's integer can hold, so
+    /triage/referrals/99999999999999999999 is a plain 404, never a database error."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = RowId  # before any room's routes are added
     app.request_class = uploads.InMemoryRequest
     i18n.init_app(app)
     security.init_app(app)

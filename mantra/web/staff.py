@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
 
 from ..crypto import vault
-from ..domain.limits import STAFF_IDLE
+from ..domain.limits import STAFF_IDLE, STAFF_MAX, hours, minutes
 from ..domain.permissions import Permission, allowed
 from ..extensions import db
-from ..models import ROLE_LABELS, StaffUser
+from ..models import ROLE_LABELS, StaffUser, utcnow
 from . import sessions
 
 SIGNED_IN = "triage"  # the sealed-session slot of a member signed in with both factors
 SIGN_IN_PAGE = "triage.sign_in"
-CHANGE_PASSWORD_PAGES = {"triage.change_password", "triage.sign_out", "triage.account"}
+CHANGE_PASSWORD_PAGES = {"triage.change_password", "triage.sign_out", "triage.account", "triage.keep_alive"}
+WARN_BEFORE_SECONDS = 5 * 60
 
 
 def key_text(key: vault.PrivateKey) -> str:
@@ -90,6 +93,7 @@ def guard(bp: Blueprint) -> None:
     through only what the view declared and the member's role allows."""
 
     bp.context_processor(lambda: {"staff_pages": pages, "staff_home": _home_link, "role_labels": ROLE_LABELS})
+    bp.context_processor(lambda: {"timeout": timeout()})
 
     @bp.before_request
     def _check():
@@ -127,3 +131,49 @@ def home(user: StaffUser) -> str:
         if permission in can and endpoint in current_app.view_functions:
             return url_for(endpoint)
     return url_for("triage.account")
+
+
+# --- time limits a member can see coming (WCAG 2.2.1) ---------------------------
+
+
+def time_left() -> timedelta | None:
+    """Until this member is signed out: 30 idle minutes, or the fixed end 10
+    hours after signing in, whichever comes first."""
+    if g.get("staff") is None:
+        return None
+    until = sessions.load(SIGNED_IN).get("until")
+    left = STAFF_IDLE
+    if until:
+        left = min(left, datetime.fromisoformat(until) - utcnow())
+    return max(left, timedelta(0))
+
+
+def timeout() -> dict | None:
+    """What the layout's time-limit dialog needs on a staff page."""
+    left = time_left()
+    if left is None:
+        return None
+    seconds = int(left.total_seconds())
+    return {
+        "seconds": seconds,
+        "warn": min(WARN_BEFORE_SECONDS, seconds),
+        "warning": warning(left),
+        "ended": _l("You have been signed out. Copy anything you typed and not yet saved, then sign in again."),
+        "explain": _l(
+            "For security, you are signed out after %(minutes)d minutes without activity, and %(hours)d hours "
+            "after signing in.",
+            minutes=minutes(STAFF_IDLE),
+            hours=hours(STAFF_MAX),
+        ),
+        "keep_alive": url_for("triage.keep_alive"),
+    }
+
+
+def warning(left: timedelta) -> str:
+    return str(
+        _l(
+            "For security, you will be signed out at %(time)s unless you stay on this page. Anything you have "
+            "typed and not saved would be lost.",
+            time=format_time(utcnow() + left, "short"),
+        )
+    )
