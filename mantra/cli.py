@@ -107,7 +107,8 @@ def seed_demo_command():
             password = secrets.token_urlsafe(12)
             partner, partner_key = partner_keys[slug]
             user = accounts.create_user(email, name, partner, role, password)
-            accounts.grant(partner, partner_key, user, granted_by=None)
+            if accounts.needs_grant(user):  # coordinators and administrators never read a report
+                accounts.grant(partner, partner_key, user, granted_by=None)
             lines.append(f"{email:32} {password}   {partner.name} ({role.value})")
     db.session.commit()
     pins.pin([partner for partner, _key in partner_keys.values()])
@@ -170,8 +171,7 @@ def grant_command(partner_slug, member_email, granter_email, password):
         sys.exit("Wrong password for the granting member.")
     except accounts.GrantError as exc:
         sys.exit(str(exc))
-    accounts.grant(partner, partner_key, member, granted_by=granter)
-    db.session.commit()
+    _grant(partner, partner_key, member, granter)
     click.echo(f"{member.email} can now open {partner.name}'s referrals.")
 
 
@@ -187,9 +187,19 @@ def recover_command(partner_slug, member_email, key_file):
         partner_key = accounts.partner_key_from_recovery(partner, recovery)
     except vault.VaultError:
         sys.exit("That recovery key does not open this partner's key.")
-    accounts.grant(partner, partner_key, member, granted_by=None)
-    db.session.commit()
+    _grant(partner, partner_key, member, None)
     click.echo(f"{member.email} can now open {partner.name}'s referrals (granted with the recovery key).")
+
+
+def _grant(partner, partner_key, member, granter) -> None:
+    try:
+        accounts.grant(partner, partner_key, member, granted_by=granter)
+    except accounts.GrantError:
+        sys.exit(
+            f"{member.email} cannot hold {partner.name}'s key: they must be an active triage officer or partner "
+            "administrator of it who has chosen their own password (they sign in once first)."
+        )
+    db.session.commit()
 
 
 # --- the worker ------------------------------------------------------------

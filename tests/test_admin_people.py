@@ -9,6 +9,7 @@ import re
 import pyotp
 import sqlalchemy as sa
 
+from mantra.crypto import vault
 from mantra.domain import accounts, notices, pins
 from mantra.extensions import db
 from mantra.models import KeyGrant, Notification, NotificationKind, Referral, Report, StaffRole, StaffUser
@@ -148,11 +149,95 @@ def test_a_reset_gives_a_new_key_ends_sessions_and_asks_for_access_again(client,
         ).status_code
         == 200
     )
-    # The partner's administrators are asked, with nothing of any report in it.
+    reset_blob = officer.password_protected_key
+    again = _first_sign_in(app, "officer@tvp.example", password)
+    assert again.get(f"/triage/referrals/{referral.id}").status_code == 409  # until access is given again
+    # Their own password gave them a key pair of their own: the one-time password, with a
+    # copy of the database from before, opens nothing they will be given.
+    db.session.expire_all()
+    officer = db.session.get(StaffUser, officer.id)
+    assert accounts.unlock_user_key(officer, "my very own passphrase").public.raw == officer.public_key
+    assert vault.unlock_with_password(reset_blob, password).public.raw != officer.public_key
+    # Only now are the partner's administrators asked, with nothing of any report in it.
     asked = db.session.scalar(sa.select(Notification).where(Notification.kind == NotificationKind.ACCESS_NEEDED))
     email = notices.compose(asked)
     assert email.to == ["chief@tvp.example"] and "/admin/members" in email.body
     assert all(r not in email.body + email.subject for r in db.session.scalars(sa.select(Report.reference)))
-    again = _first_sign_in(app, "officer@tvp.example", password)
-    assert again.get(f"/triage/referrals/{referral.id}").status_code == 409  # until access is given again
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 1
+
+
+def test_only_members_who_work_referrals_are_given_the_key_and_a_new_role_loses_it(client, app):
+    """A system administrator cannot come to hold a partner's key: not by being
+    given it, nor by keeping a key given for another role."""
+    made, police, officer = _police_officer()
+    chief = make_user(police, "chief@tvp.example", PASSWORD, StaffRole.PARTNER_ADMIN)
+    accounts.grant(police, made["tvp-oxford"][1], chief, granted_by=None)
+    analyst = make_user(police, "analyst@tvp.example", PASSWORD, StaffRole.COORDINATOR)
+    boss = _signed_in(app, "chief@tvp.example")
+    listed = boss.get("/admin/members").text
+    assert f"/admin/members/{analyst.id}/grant" not in listed and "Not needed for this role" in listed
+    page = boss.get(f"/admin/members/{officer.id}/grant").text
+    assert boss.get(f"/admin/members/{analyst.id}/grant").status_code == 404
+    refused = boss.post(f"/admin/members/{analyst.id}/grant", data={"csrf_token": csrf(page), "matches": "y"})
+    assert refused.status_code == 404
+
+    # The officer holds the key; a system administrator makes them an administrator: the key goes.
+    admin = _system_admin(app, made)
+    form = admin.get(f"/admin/users/{officer.id}").text
+    admin.post(
+        f"/admin/users/{officer.id}",
+        data={
+            "csrf_token": csrf(form),
+            "name": "Staff Member",
+            "email": "officer@tvp.example",
+            "partner": str(police.id),
+            "role": "admin",
+            "active": "y",
+        },
+    )
+    assert db.session.scalar(sa.select(KeyGrant).where(KeyGrant.staff_user_id == officer.id)) is None
+
+
+def test_a_key_swapped_after_the_fingerprint_was_shown_is_not_given_the_partner_key(client, app):
+    made, police, officer = _police_officer()
+    chief = make_user(police, "chief@tvp.example", PASSWORD, StaffRole.PARTNER_ADMIN)
+    accounts.grant(police, made["tvp-oxford"][1], chief, granted_by=None)
+    newcomer = make_user(police, "new@tvp.example", PASSWORD, StaffRole.TRIAGE)
+    boss = _signed_in(app, "chief@tvp.example")
+    page = boss.get(f"/admin/members/{newcomer.id}/grant").text
+    shown = re.search(r'name="shown" type="hidden" value="([0-9a-f:]+)"', page).group(1)
+    newcomer.public_key = vault.PrivateKey.generate().public.raw  # a database writer's own key
+    db.session.commit()
+    swapped = boss.post(
+        f"/admin/members/{newcomer.id}/grant", data={"csrf_token": csrf(page), "matches": "y", "shown": shown}
+    )
+    assert "Their key has changed since this page was shown" in " ".join(errors(swapped.text))
+    assert db.session.scalar(sa.select(KeyGrant).where(KeyGrant.staff_user_id == newcomer.id)) is None
+
+
+def test_a_new_centre_member_chooses_their_own_password_before_reporting(client, app):
+    made, police, officer = _police_officer()
+    library = made["centre-library"][0]
+    admin = _system_admin(app, made)
+    form = admin.get("/admin/users/new").text
+    done = admin.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": csrf(form),
+            "name": "Ann Bell",
+            "email": "ann@library.example",
+            "partner": str(library.id),
+            "role": "centre",
+        },
+    )
+    assert "/centre/sign-in" in done.text and "authenticator" not in done.text
+    password = re.search(r'id="one-time-password">([a-z2-9-]+)<', done.text).group(1)
+    centre = IsolatedClient(app, app.response_class)
+    post(centre, "/centre/sign-in", {"email": "ann@library.example", "password": password})
+    assert centre.get("/report/who?new=1").headers["Location"] == "/centre/password"
+    assert centre.get("/centre/submissions").headers["Location"] == "/centre/password"
+    changed = post(centre, "/centre/password", {"current": password, "new": "the library's own passphrase"})
+    assert changed.headers["Location"] == "/centre/submissions"
+    assert centre.get("/centre/submissions").status_code == 200
+    ann = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "ann@library.example"))
+    assert not ann.must_change_password

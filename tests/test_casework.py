@@ -103,7 +103,7 @@ def test_asking_for_more_information_reaches_the_reporter(client, app):
 def test_referring_on_wraps_the_key_to_a_partner_the_person_agreed_to(client, app):
     made, police, officer = _police_officer()
     support, support_key = made["victim-support"]
-    _one_report(app)
+    reporter, code = _one_report(app)
     referral = _police_referral(police)
     assert db.session.scalar(sa.select(Referral).where(Referral.partner_id == support.id)) is None
     _enrol(client)
@@ -125,6 +125,8 @@ def test_referring_on_wraps_the_key_to_a_partner_the_person_agreed_to(client, ap
     opened = casework.open_referral(supporter, accounts.unlock_user_key(supporter, PASSWORD), received)
     assert "religion" in opened.content("account")["narrative"]
     assert db.session.get(Referral, referral.id).status == ReferralStatus.REFERRED_ON
+    post(reporter, "/follow-up/", {"code": code})  # the reporter sees who has their report now
+    assert "Thames Valley Police, Victim Support" in reporter.get("/follow-up/report").text
     again = client.post(f"{link}/refer", data={"csrf_token": csrf(page), "partner": str(support.id)})
     assert "Select an organisation from the list" in errors(again.text)  # they hold it now
 
@@ -279,3 +281,16 @@ def test_reports_of_one_incident_are_offered_linked_and_unlinked(client, app):
     assert undone.status_code == 302
     assert 'id="linked-reports"' not in client.get(link).text
     assert client.post(f"{link}/link", data={"csrf_token": csrf(page), "other": "nonsense"}).status_code == 404
+
+
+def test_sealed_content_altered_in_the_database_shows_a_plain_page_not_an_error(client, app):
+    made, police, officer = _police_officer()
+    _one_report(app)
+    _one_report(app, account={"narrative": "The second report."})
+    first, second = db.session.scalars(sa.select(Report).order_by(Report.id)).all()
+    first.sealed_account = second.sealed_account  # moved from another row: it will not open here
+    db.session.commit()
+    referral = db.session.scalar(sa.select(Referral).where(Referral.report_id == first.id))
+    _enrol(client)
+    page = client.get(f"/triage/referrals/{referral.id}")
+    assert page.status_code == 409 and "cannot be opened" in page.text and "second report" not in page.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import resource
 
 import pikepdf
@@ -165,3 +166,16 @@ def test_the_parent_refuses_a_png_larger_than_asked_for():
         png = _image("PNG", size)
         assert _split(json.dumps({"pages": 1, "images": [len(png)]}).encode(), png, 5, 1000) is None
     assert _split(json.dumps({"pages": 1, "images": [len(PNG)]}).encode(), PNG, 5, 1000) == Preview(1, (PNG,))
+
+
+def test_noisy_pages_give_fewer_pictures_never_a_huge_page():
+    """Pages whose pictures would not compress (noise) stop the preview at a
+    bounded size: the web worker never holds more than MAX_OUTPUT of them."""
+    from mantra.web.previews import MAX_OUTPUT
+
+    noise = [Image.frombytes("RGB", (1000, 1400), os.urandom(1000 * 1400 * 3)) for _ in range(5)]
+    out = io.BytesIO()
+    noise[0].save(out, "PDF", save_all=True, append_images=noise[1:], quality=95)
+    preview = render_preview(out.getvalue(), max_pages=5, width=1000)
+    assert preview is not None and preview.pages == 5
+    assert 1 <= len(preview.images) < 5 and sum(map(len, preview.images)) <= MAX_OUTPUT

@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
@@ -45,14 +45,6 @@ def key_state(partner: Partner, pinned: dict[int, str]) -> str:
     if pins.is_pinned(partner, pinned):
         return "pinned"
     return "changed" if partner.id in pinned else "not_pinned"
-
-
-def _found(model, row_id: int):
-    """The row, or Not Found (the `int` converter keeps ids within the database's integers)."""
-    row = db.session.get(model, row_id)
-    if row is None:
-        abort(404)
-    return row
 
 
 def _yes(value: bool) -> str:
@@ -133,7 +125,7 @@ def _default_triage_problems(form: PartnerForm, partner: Partner) -> None:
 @needs(Permission.SYSTEM_ADMIN)
 def partner(partner_id: int):
     user, _key = staff.member()
-    partner = _found(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     form = _edit_form(partner)
     if request.method == "POST" and form.validate():
         if _name_taken(form.name.data, but=partner.id):
@@ -216,7 +208,7 @@ def partner_new():
 @needs(Permission.SYSTEM_ADMIN)
 def partner_next_steps(partner_id: int):
     """What to do on other machines before a new partner can receive reports."""
-    partner = _found(Partner, partner_id)
+    partner = db.get_or_404(Partner, partner_id)
     return render_template(
         "admin/partner_next_steps.html",
         form=None,
@@ -291,7 +283,7 @@ def area_new():
 def area(area_id: int):
     """Rename an area. Its short name and kind stay: routing rules and reports use them."""
     user, _key = staff.member()
-    area = _found(Area, area_id)
+    area = db.get_or_404(Area, area_id)
     form = AreaForm() if request.method == "POST" else AreaForm(data={"name": area.name})
     del form.slug, form.kind
     if request.method == "POST" and form.validate():
@@ -313,7 +305,7 @@ def area_move(area_id: int):
     """Swap an area with the one above or below, then number them all again
     (0, 1, 2 ...), so equal or missing numbers from earlier set-ups go away."""
     user, _key = staff.member()
-    area = _found(Area, area_id)
+    area = db.get_or_404(Area, area_id)
     ordered = _areas()
     here = ordered.index(area)
     there = here + {"up": -1, "down": 1}.get(request.form.get("direction", ""), 0)

@@ -13,7 +13,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput
-from wtforms import BooleanField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import ValidationError
 
 from ..domain import accounts, audit, casework, pins
@@ -22,7 +22,7 @@ from ..domain.permissions import Permission
 from ..extensions import db
 from ..models import ROLE_LABELS, Partner, StaffRole, StaffUser
 from ..web import staff
-from ..web.forms import ChoiceField, ListField, check_email, submit_button, text
+from ..web.forms import ChoiceField, ListField, check_email, row_id, submit_button, text
 from ..web.staff import needs
 from . import bp
 
@@ -42,12 +42,13 @@ class UserForm(FlaskForm):
             raise ValidationError(_l("Someone already signs in with this email address"))
 
     def validate_role(self, field):
-        partner = db.session.get(Partner, int(self.partner.data)) if (self.partner.data or "").isdigit() else None
+        partner = db.session.get(Partner, row_id(self.partner.data)) if row_id(self.partner.data) else None
         if partner is not None and StaffRole(field.data) not in ROLES_FOR[partner.kind]:
             raise ValidationError(_l("Reporting centre staff work only at a reporting centre, and only they do"))
 
 
 class GrantForm(FlaskForm):
+    shown = HiddenField()  # the fingerprint on the page: the key wrapped to must still be that one
     matches = BooleanField(_l("They read out the same fingerprint"), widget=GovCheckboxInput())
     grant = submit_button(_l("Give access"))
 
@@ -100,22 +101,26 @@ def new_user():
             form.email.data, form.name.data, partner, StaffRole(form.role.data), password, by=admin
         )
         db.session.commit()
-        return render_template("admin/password_once.html", form=None, member=created, password=password, new=True)
+        return _password_once(created, password, new=True)
     return render_template("admin/user_form.html", form=form, member=None)
 
 
-def _someone(user_id: int) -> StaffUser:
-    found = db.session.get(StaffUser, user_id)
-    if found is None:
-        abort(404)
-    return found
+def _password_once(member: StaffUser, password: str, *, new: bool):
+    return render_template(
+        "admin/password_once.html",
+        form=None,
+        member=member,
+        password=password,
+        new=new,
+        needs_grant=accounts.needs_grant(member),
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @needs(Permission.SYSTEM_ADMIN)
 def edit_user(user_id: int):
     admin, _key = staff.member()
-    member = _someone(user_id)
+    member = db.get_or_404(StaffUser, user_id)
     form = _user_form(member)  # on a post, what was sent replaces the saved values
     if form.validate_on_submit():
         if member.id == admin.id and (form.role.data != member.role.value or not form.active.data):
@@ -123,8 +128,13 @@ def edit_user(user_id: int):
         elif int(form.partner.data) != member.partner_id:
             form.partner.errors = [_l("A member cannot move to another organisation: add a new account there")]
         else:
+            changed = (StaffRole(form.role.data), form.active.data) != (member.role, member.active)
             member.display_name, member.email = form.name.data, form.email.data.lower()
             member.role, member.active = StaffRole(form.role.data), form.active.data
+            if changed:  # a key given for one role is never kept for another, nor while switched off
+                accounts.revoke_all(member)
+                if member.active and not member.must_change_password:
+                    accounts.ask_for_access(member)
             audit.record("user.edited", actor_id=admin.id, partner_id=member.partner_id, user_id=member.id)
             db.session.commit()
             flash(_l("%(name)s’s account has been saved.", name=member.display_name))
@@ -136,12 +146,12 @@ def edit_user(user_id: int):
 @needs(Permission.SYSTEM_ADMIN)
 def reset_user(user_id: int):
     admin, _key = staff.member()
-    member = _someone(user_id)
+    member = db.get_or_404(StaffUser, user_id)
     form = FlaskForm()
     if form.validate_on_submit():
         password = accounts.reset(member, by=admin)
         db.session.commit()
-        return render_template("admin/password_once.html", form=None, member=member, password=password, new=False)
+        return _password_once(member, password, new=False)
     return render_template("admin/reset.html", form=None, member=member)
 
 
@@ -160,7 +170,7 @@ def _own_member(admin: StaffUser, user_id: int) -> StaffUser:
 def members():
     admin, _key = staff.member()
     rows = [
-        (m, accounts.has_grant(m))
+        (m, accounts.has_grant(m), accounts.may_be_granted(m))
         for m in db.session.scalars(
             sa.select(StaffUser)
             .where(StaffUser.partner_id == admin.partner_id, StaffUser.role != StaffRole.CENTRE)
@@ -175,24 +185,27 @@ def members():
 def grant(user_id: int):
     admin, key = staff.member()
     member = _own_member(admin, user_id)
-    form = GrantForm()
-    if not member.active:
-        abort(404)
+    if not accounts.may_be_granted(member):
+        abort(404)  # switched off, not a role that reads reports, or their password is not their own yet
+    fingerprint = pins.fingerprint(member.public_key)
+    form = GrantForm(shown=fingerprint)
     if form.validate_on_submit():
         try:
             partner_key = casework.partner_key(admin, key)
         except casework.CaseworkError:
+            partner_key = None
             form.matches.errors = [
                 _l("Your own account has no access to your organisation’s key, so you cannot give it")
             ]
-        else:
+        if form.shown.data != fingerprint:  # the row changed between the page and the post
+            form.matches.errors = [_l("Their key has changed since this page was shown. Check the fingerprint again")]
+            form.shown.data = fingerprint
+        elif partner_key is not None:
             accounts.grant(admin.partner, partner_key, member, granted_by=admin)
             db.session.commit()
             flash(_l("%(name)s can now open your organisation’s reports.", name=member.display_name))
             return redirect(url_for("admin.members"))
-    return render_template(
-        "admin/grant.html", form=form, member=member, fingerprint=pins.fingerprint(member.public_key)
-    )
+    return render_template("admin/grant.html", form=form, member=member, fingerprint=fingerprint)
 
 
 @bp.post("/members/<int:user_id>/revoke")

@@ -8,7 +8,7 @@ Every change is audited and committed once, at the end of its request.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -18,18 +18,12 @@ from ..domain.permissions import Permission
 from ..extensions import db
 from ..models import Area, Partner, PartnerKind, RoutingRule, RuleError
 from ..web import staff
+from ..web.forms import row_id
 from ..web.staff import needs
 from . import bp
 from .rule_forms import FACET_LABELS, FLAGS, VALUE_LABELS, PreviewForm, RuleForm, rule_data
 
 RECENT_DAYS = 90
-
-
-def _rule(rule_id: int) -> RoutingRule:
-    rule = db.session.get(RoutingRule, rule_id)
-    if rule is None:
-        abort(404)
-    return rule
 
 
 def _areas() -> list[Area]:
@@ -125,12 +119,12 @@ def rule_new():
 @bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
 @needs(Permission.SYSTEM_ADMIN)
 def rule_edit(rule_id: int):
-    return _edit(_rule(rule_id))
+    return _edit(db.get_or_404(RoutingRule, rule_id))
 
 
 def _switch(rule_id: int, enabled: bool):
     user, _key = staff.member()
-    rule = _rule(rule_id)
+    rule = db.get_or_404(RoutingRule, rule_id)
     if rule.enabled != enabled:  # pressing twice changes nothing the second time
         rule.enabled = enabled
         action = "rule.enabled" if enabled else "rule.disabled"
@@ -158,7 +152,7 @@ def rule_off(rule_id: int):
 
 def _move(rule_id: int, step: int):
     user, _key = staff.member()
-    rule = _rule(rule_id)
+    rule = db.get_or_404(RoutingRule, rule_id)
     place = routing.move(rule, step)
     if place is not None:
         audit.record("rule.moved", actor_id=user.id, partner_id=rule.partner_id, rule_id=rule.id, place=place)
@@ -193,7 +187,7 @@ def rule_preview():
     partners = None
     if submitted and form.validate():
         partners = facets.who_will_see(facets.preview_report(form.answers()))
-    rule_id = request.args.get("rule", type=int)
+    rule_id = row_id(request.args.get("rule"))
     rule = db.session.get(RoutingRule, rule_id) if rule_id else None
     matched = None
     if rule is not None:

@@ -9,6 +9,7 @@ from ..domain import audit
 from ..domain.permissions import Permission, allowed, may
 from ..extensions import db
 from ..web import staff
+from ..web.forms import page_number
 from ..web.staff import needs
 from . import bp
 
@@ -64,7 +65,7 @@ def audit_trail():
     system = may(user, Permission.SYSTEM_ADMIN)
     action = request.args.get("action") or None
     reference = (request.args.get("reference") or "").strip().upper() or None
-    number = max(request.args.get("page", 1, type=int) or 1, 1)
+    number = page_number(request.args)
     rows, total = audit.page(None if system else user.partner_id, action=action, reference=reference, number=number)
     pages = max(-(-total // audit.PAGE_SIZE), 1)
     args = {k: v for k, v in (("action", action), ("reference", reference)) if v}
@@ -76,7 +77,7 @@ def audit_trail():
         page=number,
         pages=pages,
         page_url=lambda n: url_for("admin.audit_trail", page=n, **args),
-        actions=audit.actions(),
+        actions=audit.actions(None if system else user.partner_id),
         chosen=action,
         reference=reference or "",
         system=system,

@@ -6,12 +6,13 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from ..domain import audit, signin
+from ..crypto import vault
+from ..domain import accounts, audit, signin
 from ..domain.limits import CENTRE_IDLE, CENTRE_MAX, LOCK_AFTER, LOCK_FOR, minutes
 from ..extensions import db, rate_limit
 from ..models import STATUS_LABELS, PartnerKind, Report, StaffRole, StaffUser
 from ..web import sessions
-from ..web.forms import StaffSignInForm
+from ..web.forms import PasswordForm, StaffSignInForm
 from ..web.security import safe_next
 
 bp = Blueprint("centre", __name__, template_folder="templates", url_prefix="/centre")
@@ -49,6 +50,19 @@ def _load_centre_user():
     user = db.session.get(StaffUser, user_id)
     if user and user.active and user.partner.kind == PartnerKind.CENTRE:
         g.centre_user = user
+
+
+@bp.before_app_request
+def _own_password_first():
+    """A password an administrator chose must be replaced before anything else
+    (the reporting pages included): until then only this and signing out."""
+    user = g.get("centre_user")
+    if user is not None and user.must_change_password and request.endpoint not in OWN_PASSWORD_PAGES:
+        return redirect(url_for("centre.change_password"))
+    return None
+
+
+OWN_PASSWORD_PAGES = {"centre.change_password", "centre.sign_out", "static", "language"}
 
 
 @bp.app_context_processor
@@ -98,6 +112,35 @@ def sign_out():
     db.session.commit()
     flash(_l("You have signed out. Nothing you entered on this computer can be opened from it now."))
     return redirect(url_for("centre.sign_in"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@rate_limit("centre_sign_in")
+def change_password():
+    """Choose a password of one's own (and with it a key pair of one's own)."""
+    user = g.centre_user
+    if user is None:
+        return redirect(url_for("centre.sign_in", next=request.path))
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            vault.unlock_with_password(user.password_protected_key, form.current.data)
+        except vault.WrongPassword:
+            signin.count_failure(user.id)
+            db.session.commit()
+            form.current.errors = [_l("Your current password is wrong")]
+        else:
+            if user.must_change_password:
+                accounts.own_password(user, form.new.data)
+            else:
+                user.password_protected_key = vault.protect_with_password(
+                    vault.unlock_with_password(user.password_protected_key, form.current.data), form.new.data
+                )
+                audit.record("staff.password_changed", actor_id=user.id, partner_id=user.partner_id)
+            db.session.commit()
+            flash(_l("Your password has been changed. Use the new one next time you sign in."))
+            return redirect(url_for("centre.submissions"))
+    return render_template("centre/password.html", form=form, must_change=user.must_change_password)
 
 
 @bp.get("/submissions")

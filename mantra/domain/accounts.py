@@ -17,6 +17,7 @@ ROLES_FOR = {
     PartnerKind.AGENCY: (StaffRole.TRIAGE, StaffRole.PARTNER_ADMIN, StaffRole.COORDINATOR, StaffRole.ADMIN),
     PartnerKind.CENTRE: (StaffRole.CENTRE,),
 }
+GRANTED_ROLES = (StaffRole.TRIAGE, StaffRole.PARTNER_ADMIN)
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread when passed on
 
 
@@ -76,7 +77,8 @@ def reset(user: StaffUser, by: StaffUser) -> str:
     no authenticator, no recovery codes and no key grant (the old grant was
     wrapped to a key nobody can open now). Any session of theirs ends, since
     it holds the old key. Their partner's administrators are asked, by a
-    content-free e-mail, to give them access again. Returns the password."""
+    content-free e-mail, once they have chosen their own password (and with
+    it a key pair of their own), to give them access again. Returns the password."""
     password = temporary_password()
     private = vault.PrivateKey.generate()
     user.public_key = private.public.raw
@@ -89,9 +91,6 @@ def reset(user: StaffUser, by: StaffUser) -> str:
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.staff_user_id == user.id))
     db.session.execute(sa.delete(KeyGrant).where(KeyGrant.staff_user_id == user.id))
     audit.record("user.reset", actor_id=by.id, partner_id=user.partner_id, user_id=user.id)
-    notices.add(
-        NotificationKind.ACCESS_NEEDED, f"access/{user.id}/{utcnow():%Y%m%dT%H%M%S%f}", partner_id=user.partner_id
-    )
     return password
 
 
@@ -114,10 +113,24 @@ def has_grant(member: StaffUser) -> bool:
     )
 
 
+def needs_grant(member: StaffUser) -> bool:
+    """Only members whose role works referrals ever hold their partner's key:
+    a coordinator or a system administrator never reads a report."""
+    return member.role in GRANTED_ROLES
+
+
+def may_be_granted(member: StaffUser) -> bool:
+    """An active member who works referrals and has chosen their own password
+    (their key pair is then their own: see `own_password`)."""
+    return member.active and needs_grant(member) and not member.must_change_password
+
+
 def grant(partner: Partner, partner_key: vault.PrivateKey, member: StaffUser, granted_by: StaffUser | None) -> KeyGrant:
     """Wrap the partner's private key to a member's user key."""
     if partner_key.public.raw != partner.public_key:
         raise GrantError("that is not this partner's key")
+    if member.partner_id != partner.id or not may_be_granted(member):
+        raise GrantError("this member cannot hold this partner's key")
     existing = db.session.scalar(
         sa.select(KeyGrant).where(KeyGrant.partner_id == partner.id, KeyGrant.staff_user_id == member.id)
     )
@@ -147,12 +160,52 @@ def unlock_user_key(user: StaffUser, password: str) -> vault.PrivateKey:
 
 
 def partner_key_for(user: StaffUser, user_key: vault.PrivateKey, partner: Partner) -> vault.PrivateKey:
+    """The partner key a member holds, checked: the grant must open with their
+    key, and what it holds must be this partner's (its public half matches
+    the partner row); otherwise GrantError."""
     wrap = db.session.scalar(
         sa.select(KeyGrant.wrap).where(KeyGrant.partner_id == partner.id, KeyGrant.staff_user_id == user.id)
     )
     if wrap is None:
-        raise GrantError(f"{user.email} holds no key for {partner.slug}")
-    return vault.PrivateKey(vault.unwrap(wrap, user_key, partner_key_info(partner.id, f"user-{user.id}")))
+        raise GrantError("no grant")
+    try:
+        key = vault.PrivateKey(vault.unwrap(wrap, user_key, partner_key_info(partner.id, f"user-{user.id}")))
+    except vault.VaultError:
+        raise GrantError("grant does not open") from None
+    if key.public.raw != partner.public_key:
+        raise GrantError("not this partner's key")
+    return key
+
+
+def revoke_all(member: StaffUser) -> None:
+    """Take away every key a member holds (their role or state changed)."""
+    if db.session.execute(sa.delete(KeyGrant).where(KeyGrant.staff_user_id == member.id)).rowcount:
+        audit.record("key.revoked", partner_id=member.partner_id, user_id=member.id, reason="role-or-state")
+
+
+def ask_for_access(member: StaffUser) -> None:
+    """A member who works referrals and holds no key: their partner's
+    administrators are e-mailed (content-free) to give it."""
+    if needs_grant(member):
+        notices.add(
+            NotificationKind.ACCESS_NEEDED,
+            f"access/{member.id}/{utcnow():%Y%m%dT%H%M%S%f}",
+            partner_id=member.partner_id,
+        )
+
+
+def own_password(member: StaffUser, password: str) -> vault.PrivateKey:
+    """A member replaces a password an administrator chose: a new key pair
+    too, so the administrator's knowledge of the old password (and any copy
+    of the database from before) opens nothing they will be given."""
+    private = vault.PrivateKey.generate()
+    member.public_key = private.public.raw
+    member.password_protected_key = vault.protect_with_password(private, password)
+    member.must_change_password = False
+    revoke_all(member)
+    audit.record("user.own_password", actor_id=member.id, partner_id=member.partner_id, user_id=member.id)
+    ask_for_access(member)
+    return private
 
 
 def partner_key_from_recovery(partner: Partner, recovery_key: vault.PrivateKey) -> vault.PrivateKey:

@@ -137,8 +137,7 @@ PAGE_SIZE = 50
 
 def page(partner_id: int | None, *, action: str | None = None, reference: str | None = None, number: int = 1):
     """One page of the trail, newest first, with the names behind the ids; the
-    events of one partner (its own records and what its members did) or, with
-    None, everyone's. Returns (rows, total)."""
+    events recorded for one partner or, with None, everyone's. Returns (rows, total)."""
     actor = aliased(StaffUser)
     query = (
         sa.select(
@@ -155,8 +154,8 @@ def page(partner_id: int | None, *, action: str | None = None, reference: str | 
         .outerjoin(Partner, Partner.id == _EVENT.c.partner_id)
         .outerjoin(Report, Report.id == _EVENT.c.report_id)
     )
-    if partner_id is not None:
-        query = query.where(sa.or_(_EVENT.c.partner_id == partner_id, actor.partner_id == partner_id))
+    if partner_id is not None:  # the partner's own records and its members' actions (both carry its id)
+        query = query.where(_EVENT.c.partner_id == partner_id)
     if action:
         query = query.where(_EVENT.c.action == action)
     if reference:
@@ -168,5 +167,8 @@ def page(partner_id: int | None, *, action: str | None = None, reference: str | 
     return rows, total
 
 
-def actions() -> list[str]:
-    return list(db.session.scalars(sa.select(_EVENT.c.action).distinct().order_by(_EVENT.c.action)))
+def actions(partner_id: int | None) -> list[str]:
+    query = sa.select(_EVENT.c.action).distinct().order_by(_EVENT.c.action)
+    if partner_id is not None:
+        query = query.where(_EVENT.c.partner_id == partner_id)
+    return list(db.session.scalars(query))

@@ -16,7 +16,6 @@ from ..crypto import vault
 from ..extensions import db
 from ..models import (
     AuditEvent,
-    KeyGrant,
     MessageDirection,
     Note,
     NotificationKind,
@@ -33,7 +32,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, deadlines, evidence, facets, intake, messages, notices, pins, rules
-from .accounts import partner_key_info
+from .accounts import GrantError, partner_key_for
 from .intake import OpenedReport, report_key_info
 
 # How a referral can end (a fixed list, so outcomes can be counted).
@@ -63,6 +62,19 @@ class CaseworkError(Exception):
     """The member's keys do not open this report (no grant, or a row altered)."""
 
 
+def handling(report_id: int) -> list[str]:
+    """The names of the organisations that have a report, in the order they got it
+    (what the reporter is shown with their receipt code)."""
+    return list(
+        db.session.scalars(
+            sa.select(Partner.name)
+            .join(Referral, Referral.partner_id == Partner.id)
+            .where(Referral.report_id == report_id)
+            .order_by(Referral.created_at, Referral.id)
+        )
+    )
+
+
 def referral_for(user: StaffUser, referral_id: int) -> Referral | None:
     """The referral if it is to the member's own partner; None otherwise, so
     another partner's referral looks the same as one that does not exist."""
@@ -72,19 +84,10 @@ def referral_for(user: StaffUser, referral_id: int) -> Referral | None:
 
 
 def partner_key(user: StaffUser, user_key: vault.PrivateKey) -> vault.PrivateKey:
-    partner = db.session.get(Partner, user.partner_id)
-    grant = db.session.scalar(
-        sa.select(KeyGrant.wrap).where(KeyGrant.partner_id == partner.id, KeyGrant.staff_user_id == user.id)
-    )
-    if grant is None:
-        raise CaseworkError("no grant")
     try:
-        key = vault.PrivateKey(vault.unwrap(grant, user_key, partner_key_info(partner.id, f"user-{user.id}")))
-    except vault.VaultError:
-        raise CaseworkError("grant does not open") from None
-    if key.public.raw != partner.public_key:
-        raise CaseworkError("not this partner's key")
-    return key
+        return partner_key_for(user, user_key, db.session.get(Partner, user.partner_id))
+    except GrantError as exc:
+        raise CaseworkError(str(exc)) from None
 
 
 def open_referral(user: StaffUser, user_key: vault.PrivateKey, referral: Referral) -> OpenedReport:
@@ -315,6 +318,7 @@ def refer_on(user: StaffUser, opened: OpenedReport, referral: Referral, partner_
         referral_id=received.id,
         from_partner_id=referral.partner_id,
     )
+    notices.reporter_news(db.session.get(Report, referral.report_id), f"referred-{target.id}")
     return notices.add(
         NotificationKind.NEW_REFERRAL, f"referral/{received.id}", referral_id=received.id, report_id=received.report_id
     )

@@ -55,17 +55,9 @@ class Candidate:
     kinds: tuple[IncidentKind, ...]  # the ones both reports have
 
 
-@dataclass(frozen=True)
-class LinkedReport:
-    """A report linked to this one, as this partner's referral."""
-
-    referral_id: int
-    reference: str
-    submitted_at: datetime
-    reporter_role: ReporterRole
-    channel: Channel
-    strands: tuple[Strand, ...]
-    kinds: tuple[IncidentKind, ...]
+# A report linked to this one, as this partner's referral: the same fields
+# (strands and kinds are then the other report's own).
+LinkedReport = Candidate
 
 
 def _values(joined: str | None, enum) -> tuple:
@@ -231,12 +223,15 @@ def link(user: StaffUser, referral: Referral, other_referral_id: int) -> bool:
     if pair is None:
         return False
     if _existing(pair) is None:
-        # Two members linking the same pair at once: the unique pair stops the
-        # second, whose request rolls back; trying again is then a no-op.
-        db.session.add(
-            ReportLink(report_id=pair[0], other_report_id=pair[1], linked_by_id=user.id, partner_id=user.partner_id)
-        )
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two members linking the same pair at once: one link, no error
+                db.session.add(
+                    ReportLink(
+                        report_id=pair[0], other_report_id=pair[1], linked_by_id=user.id, partner_id=user.partner_id
+                    )
+                )
+        except sa.exc.IntegrityError:
+            return True
         _audit("report.linked", user, referral, pair)
     return True
 

@@ -5,18 +5,14 @@ stored; its type is checked again here before anyone is given it."""
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..crypto import vault
 from ..extensions import db
 from ..models import Attachment
 from .intake import EvidenceFile, OpenedReport, attachment_place
-
-log = logging.getLogger(__name__)
 
 # What screening lets through; anything else in a row was not written by it.
 TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
@@ -32,13 +28,7 @@ class FileInfo:
 
 
 def _open(opened: OpenedReport, a: Attachment, field: str) -> bytes | None:
-    try:
-        return vault.open_sealed(
-            opened.data_key, getattr(a, f"sealed_{field}"), table="attachment", row_id=attachment_place(a), field=field
-        )
-    except vault.VaultError:
-        log.error("attachment %s of report %s would not open: moved or altered", a.id, opened.report_id)
-        return None
+    return opened.open_or_none(getattr(a, f"sealed_{field}"), "attachment", attachment_place(a), field)
 
 
 def _meta(opened: OpenedReport, a: Attachment) -> tuple[str | None, str | None]:
@@ -50,6 +40,8 @@ def _meta(opened: OpenedReport, a: Attachment) -> tuple[str | None, str | None]:
         return None, None
     if not isinstance(name, str) or kind not in TYPES:
         return None, None
+    # As screening named it; cleaned again, as a header will carry it (a line break would break the download).
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '/\\"')[:120] or "evidence"
     return name, kind
 
 

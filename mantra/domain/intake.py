@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +38,8 @@ from . import audit, facets, keyring, rowids
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 # The report's sealed columns: what a person wrote is stored in one of these groups.
 SEALED_GROUPS = ("account", "contact", "monitoring")
+
+log = logging.getLogger(__name__)
 
 
 def new_reference() -> str:
@@ -207,6 +210,7 @@ class OpenedReport:
         self.report_id = report_id
         self.data_key = data_key
         self._report = report
+        self._opened: dict[str, dict | None] = {}
 
     @property
     def report(self) -> Report:
@@ -215,11 +219,26 @@ class OpenedReport:
         return self._report
 
     def content(self, name: str) -> dict | None:
-        blob = getattr(self.report, f"sealed_{name}")
-        if blob is None:
+        """One sealed group of the report, opened once per request (VaultError if altered)."""
+        if name not in self._opened:
+            blob = getattr(self.report, f"sealed_{name}")
+            plain = (
+                vault.open_sealed(self.data_key, blob, table="report", row_id=self.report_id, field=name)
+                if blob is not None
+                else None
+            )
+            self._opened[name] = json.loads(plain) if plain is not None else None
+        return self._opened[name]
+
+    def open_or_none(self, blob: bytes, table: str, place: str, field: str) -> bytes | None:
+        """Content sealed with this report's key that will not open where it is
+        (moved or changed in the database) is never shown as if it were
+        genuine: None, and an error in the log naming only ids."""
+        try:
+            return vault.open_sealed(self.data_key, blob, table=table, row_id=place, field=field)
+        except vault.VaultError:
+            log.error("%s %s of report %s would not open: moved or altered", table, place.split("/")[0], self.report_id)
             return None
-        plain = vault.open_sealed(self.data_key, blob, table="report", row_id=self.report_id, field=name)
-        return json.loads(plain)
 
 
 def open_with_receipt(code_text: str) -> OpenedReport | None:

@@ -3,8 +3,6 @@ sealed with the report's data key."""
 
 from __future__ import annotations
 
-import logging
-
 import sqlalchemy as sa
 
 from ..crypto import vault
@@ -13,8 +11,6 @@ from ..models import Message, MessageDirection, utcnow
 from . import audit, rowids
 from .evidence import files as report_files
 from .intake import EvidenceFile, OpenedReport, add_attachment
-
-log = logging.getLogger(__name__)
 
 _MESSAGE = Message.__table__
 _INSERT = sa.insert(_MESSAGE).returning(_MESSAGE.c.id)
@@ -63,16 +59,6 @@ def add_message(
     return message_id
 
 
-def _open_or_none(opened: OpenedReport, blob: bytes, table: str, place: str, field: str) -> bytes | None:
-    """Content that will not open where it is (moved or changed in the database)
-    is never shown as if it were genuine: None, and an error in the log."""
-    try:
-        return vault.open_sealed(opened.data_key, blob, table=table, row_id=place, field=field)
-    except vault.VaultError:
-        log.error("%s %s of report %s would not open: moved or altered", table, place.split("/")[0], opened.report_id)
-        return None
-
-
 def thread(opened: OpenedReport) -> list[dict]:
     """The messages of a report, oldest first, opened with its data key, each
     with the names of its files. What will not open is None."""
@@ -85,7 +71,7 @@ def thread(opened: OpenedReport) -> list[dict]:
     )
     shown = []
     for m in rows:
-        body = _open_or_none(opened, m.sealed_body, "message", message_place(m.id, m.report_id, m.direction), "body")
+        body = opened.open_or_none(m.sealed_body, "message", message_place(m.id, m.report_id, m.direction), "body")
         shown.append(
             {
                 "from_reporter": m.direction == MessageDirection.FROM_REPORTER,

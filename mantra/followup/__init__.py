@@ -16,7 +16,7 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from ..crypto import vault
-from ..domain import intake, messages
+from ..domain import casework, intake, messages
 from ..domain.limits import FOLLOWUP_IDLE, FOLLOWUP_MAX, MAX_FILE_BYTES, MAX_FILES_PER_REPORT, megabytes, minutes
 from ..extensions import db, rate_limit
 from ..models import STATUS_LABELS, Attachment, MessageDirection, ReportStatus, utcnow
@@ -201,6 +201,7 @@ def report():
         report=opened.report,
         status=STATUS_LABELS[opened.report.status],
         status_help=STATUS_HELP[opened.report.status],
+        handling=casework.handling(opened.report_id),
         messages=_messages(opened),
         sent=request.args.get("sent"),
         unsent=bool(unsent),

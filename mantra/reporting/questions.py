@@ -248,7 +248,8 @@ class SharingForm(FlaskForm):
         _l("Select yes if we can share your report with other organisations"),
         description=_l(
             "For example the council or your university. If you say no, they will not see your report. We will "
-            "show you exactly who will see it before you send it."
+            "show you who will see it before you send it. If one of them finds that another organisation that can "
+            "help should have it too, they may pass it on: your receipt code shows you who has your report."
         ),
     )
     submit = _submit()

@@ -56,8 +56,9 @@ QUESTIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Wording]]] = {
                 _l("Can we share this report with other organisations that can help?"),
                 _l(
                     "For example the council or their university. If the answer is no, they will not see this "
-                    "report. Ask the person it happened to. We will show you exactly who will see it before you "
-                    "send it."
+                    "report. Ask the person it happened to. We will show you who will see it before you send it. "
+                    "If one of them finds that another organisation that can help should have it too, they may "
+                    "pass it on: the receipt code shows who has the report."
                 ),
                 _l("Select yes if we can share this report with other organisations"),
             ),

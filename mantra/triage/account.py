@@ -15,17 +15,17 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..crypto import vault
-from ..domain import audit, pins, signin, twofactor
+from ..domain import accounts, audit, pins, signin, twofactor
 from ..domain.limits import LOCK_AFTER, LOCK_FOR, STAFF_MAX, TWO_FACTOR_WAIT, minutes
 from ..domain.permissions import Permission, allowed
 from ..extensions import db, rate_limit
 from ..models import StaffUser, utcnow
 from ..web import sessions, staff
-from ..web.forms import StaffSignInForm
+from ..web.forms import PasswordForm, StaffSignInForm
 from ..web.security import safe_next
 from ..web.staff import needs
 from . import bp
-from .forms import CodeForm, PasswordForm
+from .forms import CodeForm
 
 PENDING = "staff_pending"  # the password was right: the unlocked key waits for the second factor
 
@@ -207,7 +207,8 @@ def recovery_codes():
 @needs(Permission.OWN_ACCOUNT)
 @rate_limit("staff_sign_in")
 def change_password():
-    """A new password protects the same user key: grants and reports stay readable."""
+    """A new password protects the same user key: grants and reports stay
+    readable. Replacing a password an administrator chose also replaces the key."""
     user, key = staff.member()
     form = PasswordForm()
     if form.validate_on_submit():
@@ -219,9 +220,20 @@ def change_password():
             signin.count_failure(user.id)
             db.session.commit()
             form.current.errors = [_l("Your current password is wrong")]
+        elif user.must_change_password:  # an administrator's choice: a key pair of their own too
+            staff.replace_key(accounts.own_password(user, form.new.data))
+            db.session.commit()
+            flash(
+                _l(
+                    "Your password has been changed. Use the new one next time you sign in. Your organisation’s "
+                    "administrator has been asked to give you access to its reports."
+                )
+                if accounts.needs_grant(user)
+                else _l("Your password has been changed. Use the new one next time you sign in.")
+            )
+            return redirect(staff.home(user))
         else:
             user.password_protected_key = vault.protect_with_password(key, form.new.data)
-            user.must_change_password = False
             audit.record("staff.password_changed", actor_id=user.id, partner_id=user.partner_id)
             db.session.commit()
             flash(_l("Your password has been changed. Use the new one next time you sign in."))

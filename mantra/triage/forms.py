@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
-from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import InputRequired, Length, ValidationError
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import HiddenField, StringField
+from wtforms.validators import InputRequired, Length
 
 from ..web.forms import ChoiceField, ChoicesField, ListField, clean_text, submit_button, text
 from .labels import ASK_LABELS, OUTCOME_LABELS
@@ -21,28 +21,6 @@ class CodeForm(FlaskForm):
         validators=[InputRequired(message=_l("Enter the security code")), Length(max=20)],
     )
     submit = submit_button(_l("Sign in"))
-
-
-class PasswordForm(FlaskForm):
-    current = PasswordField(
-        _l("Current password"),
-        widget=GovPasswordInput(),
-        validators=[InputRequired(message=_l("Enter your current password"))],
-    )
-    new = PasswordField(
-        _l("New password"),
-        widget=GovPasswordInput(),
-        description=_l("At least %(count)d characters. A few unrelated words make a strong password.", count=12),
-        validators=[
-            InputRequired(message=_l("Enter a new password")),
-            Length(min=12, max=200, message=_l("The new password must be between 12 and 200 characters")),
-        ],
-    )
-    submit = submit_button(_l("Change password"))
-
-    def validate_new(self, field):
-        if field.data == self.current.data:
-            raise ValidationError(_l("The new password must be different from the current one"))
 
 
 class MessageForm(FlaskForm):

@@ -13,11 +13,13 @@ import io
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
+from ..crypto import vault
 from ..domain import casework, duplicates, evidence, messages, queue
 from ..domain.permissions import Permission
 from ..extensions import db
 from ..models import KIND_LABELS, STRAND_LABELS
 from ..web import previews, staff
+from ..web.forms import page_number, row_id
 from ..web.staff import needs
 from . import bp, labels, listing
 from .forms import AskForm, AssignForm, CloseForm, LinkForm, MessageForm, NoteForm, ReferOnForm
@@ -33,18 +35,23 @@ def _case(referral_id: int):
     return user, key, found
 
 
+def _cannot_open(user, found, why) -> None:
+    """A plain page, never content: the member's keys do not open the report,
+    or its sealed content was altered in the database."""
+    current_app.logger.error("referral %s would not open for user %s: %s", found.id, user.id, why)
+    db.session.rollback()
+    abort(make_response(render_template("triage/cannot_open.html", form=None), 409))
+
+
 def _open(user, key, found):
-    """The report behind the referral, opened with the member's keys (audited);
-    keys that do not open it get a plain page, never content."""
+    """The report behind the referral, opened with the member's keys (audited)."""
     try:
         return casework.open_referral(user, key, found)
     except casework.CaseworkError as exc:
-        current_app.logger.error("referral %s would not open for user %s: %s", found.id, user.id, exc)
-        db.session.rollback()
-        abort(make_response(render_template("triage/cannot_open.html", form=None), 409))
+        _cannot_open(user, found, exc)
 
 
-PREVIEW_PAGES = 10  # a file's first pages are drawn; the rest is in the download
+PREVIEW_PAGES = 5  # a file's first pages are drawn; the rest is in the download
 
 FORMS = {
     "message_form": MessageForm,
@@ -59,6 +66,13 @@ FORMS = {
 def _referral_page(user, key, found, failed=None, opened=None):
     """The referral page; `failed` is the one form posted with errors (kept as typed)."""
     opened = opened or _open(user, key, found)
+    try:
+        return _render_referral(user, key, found, failed, opened)
+    except vault.VaultError:
+        _cannot_open(user, found, "sealed content altered")
+
+
+def _render_referral(user, key, found, failed, opened):
     forms = {name: failed if isinstance(failed, cls) else cls(formdata=None) for name, cls in FORMS.items()}
     if not isinstance(failed, AssignForm):
         forms["assign_form"].assignee.data = str(found.assigned_to_id or "")
@@ -128,8 +142,8 @@ def message(referral_id: int):
 def assign(referral_id: int):
     user, key, found = _case(referral_id)
     form = AssignForm()
-    chosen = form.assignee.data
-    if not casework.assign(user, found, int(chosen) if chosen and chosen.isdigit() else None):
+    chosen = form.assignee.data or ""  # empty: nobody
+    if (chosen and row_id(chosen) is None) or not casework.assign(user, found, row_id(chosen)):
         db.session.rollback()
         form.assignee.errors = [_l("Select a colleague from the list")]
         return _referral_page(user, key, found, form)
@@ -153,12 +167,10 @@ def acknowledge(referral_id: int):
     user, _key, found = _case(referral_id)
     news = casework.acknowledge(user, found)
     if news is not None:
-        flash(_l("Acknowledged."))
-        return _done(
-            referral_id,
-            _l("The reporter asked for news emails: one is on its way. It says only that there is news."),
-            news,
+        said = _l(
+            "Acknowledged. The reporter asked for news emails: one is on its way. It says only that there is news."
         )
+        return _done(referral_id, said, news)
     return _done(referral_id, _l("Acknowledged."))
 
 
@@ -169,7 +181,7 @@ def inbox():
     and pages, all in SQL; nothing is decrypted to list them."""
     user, _key = staff.member()
     form = listing.filter_form(request.args, REFERRAL_STATUS_LABELS)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args)
     rows, total = listing.page_of(user, form, page)
     pages = max(-(-total // listing.PAGE_SIZE), 1)
     args = {f.name: f.data for f in form if f.data}
@@ -229,7 +241,9 @@ def refer(referral_id: int):
     opened = _open(user, key, found)
     chosen = form.partner.data or ""
     try:
-        news = casework.refer_on(user, opened, found, int(chosen)) if chosen.isdigit() else None
+        news = casework.refer_on(user, opened, found, row_id(chosen)) if row_id(chosen) else None
+    except vault.VaultError:
+        _cannot_open(user, found, "sealed content altered")
     except casework.NotPinned:
         db.session.rollback()
         form.partner.errors = [
@@ -255,9 +269,9 @@ def evidence_file(referral_id: int, attachment_id: int):
     shown = casework.open_file(user, opened, found, attachment_id, "previewed")
     if shown is None:
         abort(404)
+    db.session.commit()  # the audit event, before drawing: no transaction waits on the child
     preview = previews.render_preview(shown.data, max_pages=PREVIEW_PAGES)
     pages = [f"data:image/png;base64,{base64.b64encode(png).decode()}" for png in preview.images] if preview else []
-    db.session.commit()  # the audit event of the preview
     return render_template(
         "triage/file.html",
         form=None,
@@ -290,7 +304,7 @@ def download(referral_id: int, attachment_id: int):
 def _linking(referral_id: int, change, said):
     user, _key, found = _case(referral_id)
     other = LinkForm().other.data or ""
-    if not (other.isdigit() and change(user, found, int(other))):
+    if row_id(other) is None or not change(user, found, row_id(other)):
         db.session.rollback()
         abort(404)  # not this partner's referral: the same answer as none at all
     return _done(referral_id, said)

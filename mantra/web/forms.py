@@ -144,3 +144,43 @@ def check_email(field):
             field.data = validate_email(field.data, check_deliverability=False).normalized
         except EmailNotValidError:
             raise ValidationError(_l("Enter an email address in the correct format, like name@example.com")) from None
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message=_l("Enter your current password"))],
+    )
+    new = PasswordField(
+        _l("New password"),
+        widget=GovPasswordInput(),
+        description=_l("At least %(count)d characters. A few unrelated words make a strong password.", count=12),
+        validators=[
+            InputRequired(message=_l("Enter a new password")),
+            Length(min=12, max=200, message=_l("The new password must be between 12 and 200 characters")),
+        ],
+    )
+    submit = submit_button(_l("Change password"))
+
+    def validate_new(self, field):
+        if field.data == self.current.data:
+            raise ValidationError(_l("The new password must be different from the current one"))
+
+
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger number is no row at all
+MAX_PAGE = 100_000
+
+
+def row_id(text) -> int | None:
+    """A row id sent in a form or a query string: ASCII digits that fit the
+    database's integers, or None (never a 500 for "²" or 99999999999999999999)."""
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
+def page_number(args) -> int:
+    """The page asked for in a list (?page=), from 1 to MAX_PAGE."""
+    return min(max(row_id(args.get("page")) or 1, 1), MAX_PAGE)

@@ -17,6 +17,7 @@ from pathlib import Path
 RENDERING = Path(__file__).with_name("rendering.py")
 WALL_SECONDS = 20  # the child also stops itself after 10 s of CPU
 TALLEST = 4  # as in rendering.py: a picture is at most 4 x width tall
+MAX_OUTPUT = 12 * 1024 * 1024  # as in rendering.py
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,9 @@ def render_preview(
         )
     except subprocess.TimeoutExpired:
         log.warning("evidence preview stopped after %s s: no preview", timeout)
+        return None
+    if len(done.stdout) > MAX_OUTPUT + 4096:  # the child keeps to MAX_OUTPUT; more is not a preview
+        log.warning("evidence preview too large: no preview")
         return None
     head, _, body = done.stdout.partition(b"\n")
     preview = _split(head, body, max_pages, width) if done.returncode == 0 else None

@@ -24,6 +24,7 @@ import resource
 import sys
 
 MEMORY_BYTES = 768 * 1024 * 1024  # address space: the interpreter, PDFium and Pillow use ~150 MB of it
+MAX_OUTPUT = 12 * 1024 * 1024  # bytes of PNG in all: what the page holds, as data: addresses
 CPU_SECONDS = 10
 TALLEST = 4  # a picture is at most TALLEST x WIDTH pixels tall
 MAX_PIXELS = 40_000_000  # an image, decoded: as the screening child allows
@@ -58,9 +59,14 @@ def render_pdf(data: bytes, max_pages: int, width: int) -> tuple[int, list[bytes
             bitmap = page.render(scale=_scale(*page.get_size(), width), may_draw_forms=False)
             if bitmap.width > width or bitmap.height > TALLEST * width:
                 raise Refused("too_large_page")
-            images.append(_png(bitmap.to_pil()))  # to_pil() may share the bitmap's memory: save it first
+            png = _png(bitmap.to_pil())  # to_pil() may share the bitmap's memory: save it first
             bitmap.close()
             page.close()
+            if sum(map(len, images)) + len(png) > MAX_OUTPUT:  # noisy pages: fewer pictures, never a huge page
+                if not images:
+                    raise Refused("too_large_output")
+                break
+            images.append(png)
         return len(pdf), images
     finally:
         pdf.close()
@@ -76,7 +82,10 @@ def render_image(data: bytes, width: int) -> tuple[int, list[bytes]]:
         image.draft("RGB", (width, TALLEST * width))  # a large JPEG is decoded at 1/2, 1/4 or 1/8 size
         picture = image.convert("RGBA" if image.has_transparency_data else "RGB")
     picture.thumbnail((width, TALLEST * width))  # keeps the shape; never enlarges
-    return 1, [_png(picture)]
+    png = _png(picture)
+    if len(png) > MAX_OUTPUT:
+        raise Refused("too_large_output")
+    return 1, [png]
 
 
 def main() -> None:

@@ -45,6 +45,8 @@ def held(slot: str, idle=None) -> tuple[StaffUser, vault.PrivateKey] | None:
     key = vault.PrivateKey(base64.b64decode(data["key"]))
     if key.public.raw != user.public_key:  # reset since: the session held the old key
         return None
+    if "until" in data and datetime.fromisoformat(data["until"]) <= utcnow():
+        return None
     return user, key
 
 
@@ -108,8 +110,8 @@ def guard(bp: Blueprint) -> None:
             abort(403)
         if Permission.SIGN_IN in permissions:
             return None
-        if g.staff is None:
-            return redirect(url_for(SIGN_IN_PAGE, next=request.path))
+        if g.staff is None:  # back to this page after signing in (a form's page, never its POST address)
+            return redirect(url_for(SIGN_IN_PAGE, next=request.path if request.method == "GET" else None))
         if not permissions & allowed(g.staff[0]):
             abort(403)
         if g.staff[0].must_change_password and request.endpoint not in CHANGE_PASSWORD_PAGES:
@@ -117,10 +119,19 @@ def guard(bp: Blueprint) -> None:
         return None
 
 
+def replace_key(key: vault.PrivateKey) -> None:
+    """The signed-in member's key was replaced (a password of their own): the
+    session holds the new one, and still ends when it would have."""
+    data = sessions.load(SIGNED_IN)
+    left = datetime.fromisoformat(data["until"]) - utcnow()
+    sessions.save(SIGNED_IN, {**data, "key": key_text(key)}, left)
+    g.staff = (g.staff[0], key)
+
+
 def member() -> tuple[StaffUser, vault.PrivateKey]:
     """The signed-in member and their unlocked key (the guard has checked them)."""
     if g.get("staff") is None:
-        abort(redirect(url_for(SIGN_IN_PAGE, next=request.path)))
+        abort(redirect(url_for(SIGN_IN_PAGE, next=request.path if request.method == "GET" else None)))
     return g.staff
 
 
