@@ -47,7 +47,8 @@ OUTCOMES = (
 )
 
 
-def _audit(action: str, user: StaffUser, referral: Referral, **detail) -> None:
+def audit_referral(action: str, user: StaffUser, referral: Referral, **detail) -> None:
+    """An action on a referral, by a member: ids only, never content."""
     audit.record(
         action,
         actor_id=user.id,
@@ -108,7 +109,7 @@ def open_referral(user: StaffUser, user_key: vault.PrivateKey, referral: Referra
         )
     except vault.VaultError:
         raise CaseworkError("wrap does not open") from None
-    _audit("referral.viewed", user, referral)
+    audit_referral("referral.viewed", user, referral)
     return OpenedReport(referral.report_id, data_key)
 
 
@@ -119,7 +120,7 @@ def acknowledge(user: StaffUser, referral: Referral) -> int | None:
         return None
     referral.status = ReferralStatus.ACKNOWLEDGED
     referral.acknowledged_at = utcnow()
-    _audit("referral.acknowledged", user, referral)
+    audit_referral("referral.acknowledged", user, referral)
     return notices.reporter_news(db.session.get(Report, referral.report_id), f"acknowledged-{referral.partner_id}")
 
 
@@ -160,7 +161,7 @@ def assign(user: StaffUser, referral: Referral, assignee_id: int | None) -> bool
         return False
     referral.assigned_to_id = assignee_id
     _in_progress(referral)
-    _audit("referral.assigned", user, referral, assignee_id=assignee_id)
+    audit_referral("referral.assigned", user, referral, assignee_id=assignee_id)
     return True
 
 
@@ -172,7 +173,7 @@ def close(user: StaffUser, referral: Referral, outcome: str) -> int | None:
     referral.status = ReferralStatus.CLOSED
     referral.closed_at = utcnow()
     referral.outcome = outcome
-    _audit("referral.closed", user, referral, outcome=outcome)
+    audit_referral("referral.closed", user, referral, outcome=outcome)
     db.session.flush()
     still_open = db.session.scalar(
         sa.select(sa.func.count())
@@ -205,7 +206,7 @@ def add_note(user: StaffUser, user_key: vault.PrivateKey, opened: OpenedReport, 
     db.session.flush()
     note.sealed_body = vault.seal(key, body.encode(), table="note", row_id=_note_place(note.id, referral), field="body")
     _in_progress(referral)
-    _audit("referral.note_added", user, referral, note_id=note.id)
+    audit_referral("referral.note_added", user, referral, note_id=note.id)
 
 
 def notes(user: StaffUser, user_key: vault.PrivateKey, opened: OpenedReport, referral: Referral) -> list[dict]:
@@ -237,7 +238,7 @@ def open_file(user: StaffUser, opened: OpenedReport, referral: Referral, attachm
     """One of the report's files, opened for a preview or a download (audited); None if it is not this report's or will not open."""
     found = evidence.open_file(opened, attachment_id)
     if found is not None:
-        _audit(f"attachment.{how}", user, referral, attachment_id=attachment_id)
+        audit_referral(f"attachment.{how}", user, referral, attachment_id=attachment_id)
     return found
 
 
@@ -247,7 +248,7 @@ def open_file(user: StaffUser, opened: OpenedReport, referral: Referral, attachm
 def ask(user: StaffUser, opened: OpenedReport, referral: Referral, body: str) -> int | None:
     """A message that asks the reporter for more; the referral waits for their reply."""
     news = message_reporter(user, opened, referral, body, asks=True)
-    _audit("referral.asked", user, referral)
+    audit_referral("referral.asked", user, referral)
     return news
 
 
@@ -309,7 +310,7 @@ def refer_on(user: StaffUser, opened: OpenedReport, referral: Referral, partner_
         referral.status = ReferralStatus.REFERRED_ON
         referral.acknowledged_at = referral.acknowledged_at or now
     db.session.flush()
-    _audit("referral.referred_on", user, referral, to_partner_id=target.id)
+    audit_referral("referral.referred_on", user, referral, to_partner_id=target.id)
     audit.record(
         "referral.referred_in",
         actor_id=user.id,

@@ -29,8 +29,7 @@ from ..models import (
     StaffUser,
     Strand,
 )
-from . import audit
-from .casework import referral_for
+from .casework import audit_referral, referral_for
 
 # Reports of one incident come in within days of each other: the victim
 # that evening, a witness the next day, a centre when the victim calls in
@@ -134,6 +133,10 @@ def likely(referral: Referral, limit: int = 10) -> list[Candidate]:
         .order_by(gap, theirs.id)
         .limit(limit)
     )
+    return _as_reports(rows)
+
+
+def _as_reports(rows) -> list[Candidate]:
     return [
         Candidate(
             row.id,
@@ -172,18 +175,7 @@ def linked(referral: Referral) -> list[LinkedReport]:
         .where(sa.or_(ReportLink.report_id == this, ReportLink.other_report_id == this))
         .order_by(theirs.submitted_at, theirs.id)
     )
-    return [
-        LinkedReport(
-            row.id,
-            row.reference,
-            row.submitted_at,
-            row.reporter_role,
-            row.channel,
-            _values(row.strands, Strand),
-            _values(row.kinds, IncidentKind),
-        )
-        for row in rows
-    ]
+    return _as_reports(rows)
 
 
 def _pair(user: StaffUser, referral: Referral, other_referral_id: int) -> tuple[int, int] | None:
@@ -198,15 +190,7 @@ def _pair(user: StaffUser, referral: Referral, other_referral_id: int) -> tuple[
 
 
 def _audit(action: str, user: StaffUser, referral: Referral, pair: tuple[int, int]) -> None:
-    other_report_id = pair[1] if pair[0] == referral.report_id else pair[0]
-    audit.record(
-        action,
-        actor_id=user.id,
-        partner_id=referral.partner_id,
-        report_id=referral.report_id,
-        referral_id=referral.id,
-        other_report_id=other_report_id,
-    )
+    audit_referral(action, user, referral, other_report_id=pair[1] if pair[0] == referral.report_id else pair[0])
 
 
 def _existing(pair: tuple[int, int]) -> ReportLink | None:
