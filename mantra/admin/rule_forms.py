@@ -9,9 +9,12 @@ from flask_wtf import FlaskForm
 
 from ..domain.rules import FLAGS, MANY
 from ..models import (
+    CHANNEL_LABELS,
     KIND_LABELS,
+    REPORTER_ROLE_LABELS,
     RULE_FACETS,
     STRAND_LABELS,
+    TYPE_LABELS,
     Channel,
     IncidentType,
     ReporterRole,
@@ -39,23 +42,6 @@ FACET_LABELS = {
 }
 assert FACET_LABELS.keys() == RULE_FACETS.keys()  # a new facet must be offered to administrators too
 
-TYPE_LABELS = {
-    IncidentType.CRIME: _l("A crime"),
-    IncidentType.INCIDENT: _l("An incident that is not a crime"),
-    IncidentType.NOT_SURE: _l("Not sure"),
-}
-CHANNEL_LABELS = {
-    Channel.ONLINE_SELF: _l("Online, by the person it happened to"),
-    Channel.ONLINE_ON_BEHALF: _l("Online, by someone for them"),
-    Channel.CENTRE: _l("At a reporting centre"),
-    Channel.ASSISTED: _l("With help from a member of staff"),
-}
-REPORTER_LABELS = {
-    ReporterRole.VICTIM: _l("The person it happened to"),
-    ReporterRole.WITNESS: _l("A witness"),
-    ReporterRole.ON_BEHALF: _l("Someone for the person it happened to"),
-    ReporterRole.CENTRE_STAFF: _l("A reporting centre"),
-}
 # The words for each value of the facets with a fixed list of values (areas
 # and universities come from the database).
 VALUE_LABELS = {
@@ -63,7 +49,7 @@ VALUE_LABELS = {
     "kinds": KIND_LABELS,
     "incident_type": TYPE_LABELS,
     "channel": CHANNEL_LABELS,
-    "reporter_role": REPORTER_LABELS,
+    "reporter_role": REPORTER_ROLE_LABELS,
 }
 
 ANY, YES, NO = "any", "yes", "no"

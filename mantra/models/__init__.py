@@ -2,11 +2,14 @@
 column types, and the tables. Facets are in clear; content is sealed."""
 
 from .enums import (
+    CHANNEL_LABELS,
     KIND_LABELS,
     MONITORED_STRANDS,
+    REPORTER_ROLE_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
     STRAND_LABELS,
+    TYPE_LABELS,
     AreaKind,
     Channel,
     IncidentKind,
@@ -75,6 +78,9 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "RULE_FACETS",
+    "CHANNEL_LABELS",
+    "REPORTER_ROLE_LABELS",
+    "TYPE_LABELS",
     "ROLE_LABELS",
     "RecipientKind",
     "Referral",

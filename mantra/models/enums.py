@@ -156,3 +156,21 @@ ROLE_LABELS = {
     StaffRole.COORDINATOR: _l("Partnership coordinator"),
     StaffRole.ADMIN: _l("System administrator"),
 }
+
+TYPE_LABELS = {
+    IncidentType.CRIME: _l("A crime"),
+    IncidentType.INCIDENT: _l("An incident that is not a crime"),
+    IncidentType.NOT_SURE: _l("Not sure"),
+}
+CHANNEL_LABELS = {
+    Channel.ONLINE_SELF: _l("Online, by the person it happened to"),
+    Channel.ONLINE_ON_BEHALF: _l("Online, by someone for them"),
+    Channel.CENTRE: _l("At a reporting centre"),
+    Channel.ASSISTED: _l("With help from a member of staff"),
+}
+REPORTER_ROLE_LABELS = {
+    ReporterRole.VICTIM: _l("The person it happened to"),
+    ReporterRole.WITNESS: _l("A witness"),
+    ReporterRole.ON_BEHALF: _l("Someone for the person it happened to"),
+    ReporterRole.CENTRE_STAFF: _l("A reporting centre"),
+}

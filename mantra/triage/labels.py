@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import KIND_LABELS, STRAND_LABELS, ReferralStatus, ReporterRole
+from ..models import KIND_LABELS, STRAND_LABELS, ReferralStatus
 
 SECTIONS = [
     (
@@ -175,11 +175,4 @@ ASK_LABELS = {
     "witnesses": _l("Did anyone else see or hear what happened?"),
     "evidence": _l("Do you have photos, screenshots or messages you could send us?"),
     "contact": _l("How and when would it be safe for us to contact you?"),
-}
-
-REPORTER_LABELS = {
-    ReporterRole.VICTIM: _l("The person it happened to"),
-    ReporterRole.WITNESS: _l("A witness"),
-    ReporterRole.ON_BEHALF: _l("Someone for the person it happened to"),
-    ReporterRole.CENTRE_STAFF: _l("A reporting centre"),
 }
