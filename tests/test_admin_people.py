@@ -241,3 +241,15 @@ def test_a_new_centre_member_chooses_their_own_password_before_reporting(client,
     assert centre.get("/centre/submissions").status_code == 200
     ann = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "ann@library.example"))
     assert not ann.must_change_password
+
+
+def test_a_sign_in_returns_only_to_a_page_the_member_may_use(client, app):
+    """A system administrator following a link to the inbox lands on their own home, not a refusal."""
+    made, police, officer = _police_officer()
+    make_user(made["victim-support"][0], "root@vs.example", PASSWORD, StaffRole.ADMIN)
+    admin = IsolatedClient(app, app.response_class)
+    post(admin, "/triage/sign-in?next=/triage/", {"email": "root@vs.example", "password": PASSWORD})
+    page = admin.get("/triage/enrol").text
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    done = admin.post("/triage/enrol", data={"csrf_token": csrf(page), "code": pyotp.TOTP(secret).now()})
+    assert 'href="/admin/"' in done.text.split('id="recovery-codes"', 1)[1]  # Continue goes to their home

@@ -202,6 +202,8 @@ def test_a_member_opens_their_partners_referral_and_acknowledges_it_all_audited(
     link = re.search(rf'href="(/triage/referrals/\d+)">{ours}<', inbox).group(1)
     page = client.get(link).text
     assert "A man shouted abuse at me about my religion." in page and "Religion or beliefs" in page
+    for words in ("3 November 2026", "Evening", "In Oxford", "Cowley"):  # chosen answers in words, not codes
+        assert f">{words}<" in page.replace("\n", "").replace("  ", ""), words
     assert (
         db.session.scalar(
             sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "referral.viewed")

@@ -95,7 +95,7 @@ def _complete(user: StaffUser, key: vault.PrivateKey, how: str) -> str:
     sessions.save(staff.SIGNED_IN, {"user_id": user.id, "key": staff.key_text(key), "until": until}, STAFF_MAX)
     audit.record("staff.signed_in", actor_id=user.id, partner_id=user.partner_id, second_factor=how)
     db.session.commit()
-    return back or staff.home(user)
+    return back if back and staff.may_open(user, back) else staff.home(user)
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])

@@ -54,7 +54,6 @@ class NoteForm(FlaskForm):
         5000,
         area=True,
         required=_l("Enter your note"),
-        hint=_l("Only your organisation can read notes. The reporter never sees them."),
         short=_l("Your note"),
     )
     add_note = submit_button(_l("Add note"))

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
 
 from ..crypto import vault
 from ..domain.limits import STAFF_IDLE, STAFF_MAX, hours, minutes
@@ -133,6 +134,17 @@ def member() -> tuple[StaffUser, vault.PrivateKey]:
     if g.get("staff") is None:
         abort(redirect(url_for(SIGN_IN_PAGE, next=request.path if request.method == "GET" else None)))
     return g.staff
+
+
+def may_open(user: StaffUser, path: str) -> bool:
+    """Whether a page of this host (a path) is one this member may use: where
+    a sign-in may return to."""
+    try:
+        endpoint, _args = current_app.url_map.bind("localhost").match(path.split("?")[0], method="GET")
+    except HTTPException:
+        return False
+    permissions = declared(endpoint)
+    return Permission.SIGN_IN not in permissions and bool(permissions & allowed(user))
 
 
 def home(user: StaffUser) -> str:
