@@ -298,6 +298,9 @@ def test_the_inbox_filters_on_facets_marks_deadlines_and_pages(client, app, monk
     overdue = client.get("/triage/?deadline=overdue").text
     assert len(references("?deadline=overdue")) == 1 and "govuk-tag--red" in overdue and "Overdue" in overdue
     assert len(references("?strand=not-a-strand")) == 3  # a value not offered is ignored, never an error
+    db.session.execute(sa.update(Report).where(Report.id == first.report_id).values(incident_type="incident"))
+    db.session.commit()
+    assert len(references("?incident_type=crime")) == 2 and len(references("?incident_type=incident")) == 1
     monkeypatch.setattr(listing, "PAGE_SIZE", 2)
     page_one, page_two = references("?sort=oldest"), references("?sort=oldest&page=2")
     assert len(page_one) == 2 and len(page_two) == 1 and not set(page_one) & set(page_two)

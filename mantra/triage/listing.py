@@ -13,8 +13,10 @@ from ..extensions import db
 from ..models import (
     KIND_LABELS,
     STRAND_LABELS,
+    TYPE_LABELS,
     Area,
     AreaKind,
+    IncidentType,
     Referral,
     ReferralStatus,
     Report,
@@ -40,6 +42,7 @@ class FilterForm(FlaskForm):
     status = ListField(_l("Status"), [])
     strand = ListField(_l("Perceived motivation"), [])
     kind = ListField(_l("What happened"), [])
+    incident_type = ListField(_l("Type of incident"), [])
     area = ListField(_l("Area"), [])
     deadline = ListField(_l("Deadline"), [])
     assignee = ListField(_l("Assigned to"), [])
@@ -54,6 +57,7 @@ def filter_form(args, status_labels) -> FilterForm:
     ]
     form.strand.choices = anything + [(s.value, label) for s, label in STRAND_LABELS.items()]
     form.kind.choices = anything + [(k.value, label) for k, label in KIND_LABELS.items()]
+    form.incident_type.choices = anything + [(t.value, label) for t, label in TYPE_LABELS.items()]
     areas = db.session.scalars(sa.select(Area).where(Area.kind == AreaKind.NEIGHBOURHOOD).order_by(Area.sort_order))
     form.area.choices = anything + [(a.slug, a.name) for a in areas]
     form.deadline.choices = anything + [
@@ -89,6 +93,8 @@ def page_of(user: StaffUser, form: FilterForm, page: int) -> tuple[list, int]:
         )
     if form.kind.data:
         where.append(sa.exists().where(ReportKind.report_id == Referral.report_id, ReportKind.kind == form.kind.data))
+    if form.incident_type.data:
+        where.append(Report.incident_type == IncidentType(form.incident_type.data))
     if form.area.data:
         where.append(Report.area_id == sa.select(Area.id).where(Area.slug == form.area.data).scalar_subquery())
     if form.deadline.data == "overdue":
