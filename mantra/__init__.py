@@ -74,10 +74,10 @@ def rooms(serve: str) -> list:
     """The blueprints one web process serves: an internet-facing public host
     has no staff route at all, so no staff cookie is ever set there and no
     staff page can be reached through it, whatever the path."""
-    from . import admin, centre, followup, triage
+    from . import admin, centre, followup, levels, triage
     from .reporting import bp as reporting
 
-    public, staff = [reporting, followup.bp, centre.bp], [triage.bp, admin.bp]
+    public, staff = [reporting, followup.bp, centre.bp], [triage.bp, admin.bp, levels.bp]
     chosen = {"public": public, "staff": staff, "both": public + staff}.get(serve)
     if chosen is None:
         raise ValueError(f"MANTRA_SERVE must be public, staff or both, not {serve!r}")

@@ -18,7 +18,7 @@ from flask.cli import AppGroup
 
 from . import demo
 from .crypto import keys, vault
-from .domain import accounts, audit, facets, pins, queue, rules
+from .domain import accounts, audit, exports, facets, levels, pins, queue, rules
 from .extensions import db
 from .models import (
     RULE_FACETS,
@@ -500,3 +500,33 @@ def audit_verify_command():
     if pending:
         click.echo(f"{pending} newer events will be chained when their transactions are over.")
     click.echo("Keep the head somewhere else: a later head must follow from it.")
+
+
+# --- reporting levels -------------------------------------------------------------
+
+
+@mantra_cli.command("export")
+@click.option("--month", "month_text", required=True, help="YYYY-MM, for example 2026-10")
+@click.option("--format", "kind", type=click.Choice(exports.FORMATS), default="csv", show_default=True)
+@click.option("--published", is_flag=True, help="small counts hidden, safe to publish (otherwise exact: internal only)")
+@click.option("--rule", type=click.Choice(sorted(levels.RULES)), help="the suppression rule (default: the setting)")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="the file (default: its usual name, here)")
+def export_command(month_text, kind, published, rule, out):
+    """One month's reporting levels, from facets only (nothing is decrypted)."""
+    from datetime import datetime
+
+    try:
+        month = datetime.strptime(month_text, "%Y-%m").date()
+    except ValueError:
+        raise click.BadParameter("give the month as YYYY-MM, for example 2026-10", param_hint="--month") from None
+    chosen = levels.RULES[rule or current_app.config["SUPPRESSION_RULE"]] if published else None
+    with click.progressbar(length=2, label="Counting from facets", file=sys.stderr) as bar:
+        found = levels.month(month)
+        bar.update(1)
+        data = exports.build(found, kind, chosen)
+        bar.update(1)
+    path = Path(out or exports.filename(month, kind, published))
+    path.write_bytes(data)
+    click.echo(
+        f"Wrote {'published' if published else 'internal (exact)'} figures for {month_text} to {path}.", err=True
+    )

@@ -133,6 +133,9 @@ def load(instance_path: str) -> dict:
         "RATE_LIMITS": _rate_limits(RATE_LIMITS, _env_int("MANTRA_RATE_LIMIT_FACTOR", "1")),
         "ADDRESS_RATE_LIMITS": _rate_limits(ADDRESS_RATE_LIMITS, _env_int("MANTRA_RATE_LIMIT_FACTOR", "1")),
         "TRUSTED_PROXIES": _env_int("MANTRA_TRUSTED_PROXIES", "0"),
+        # How published reporting levels hide small counts: "default" (1-4 hidden)
+        # or "nhs" (1-7 hidden, other counts rounded to the nearest 5).
+        "SUPPRESSION_RULE": os.environ.get("MANTRA_SUPPRESSION_RULE", "default"),
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

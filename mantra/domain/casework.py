@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from ..crypto import vault
 from ..extensions import db
 from ..models import (
+    OUTCOME_LABELS,
     AuditEvent,
     MessageDirection,
     Note,
@@ -35,16 +36,7 @@ from . import audit, deadlines, evidence, facets, intake, messages, notices, pin
 from .accounts import GrantError, partner_key_for
 from .intake import OpenedReport, report_key_info
 
-# How a referral can end (a fixed list, so outcomes can be counted).
-OUTCOMES = (
-    "support_given",
-    "passed_to_police",
-    "investigated",
-    "no_further_action",
-    "could_not_contact",
-    "support_declined",
-    "referred_elsewhere",
-)
+OUTCOMES = tuple(OUTCOME_LABELS)  # how a referral can end: a fixed list, so outcomes can be counted
 
 
 def audit_referral(action: str, user: StaffUser, referral: Referral, **detail) -> None:

@@ -71,6 +71,7 @@ def facets_from_answers(answers: dict, centre_partner_id: int | None = None) -> 
         "consent_police": answers.get("consent_police") == "yes",
         "consent_partners": answers.get("consent_partners") == "yes",
         "may_contact": answers.get("may_contact") == "yes",
+        "named": bool((answers.get("name") or "").strip()),  # a count only: the name itself is sealed
         "flag_student": student not in NOT_A_STUDENT,
         "student_at": None if student in NOT_A_STUDENT | {STUDENT_ELSEWHERE} else student,
         "flag_council_tenant": answers.get("council_tenant") == "yes",

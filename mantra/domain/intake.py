@@ -68,6 +68,7 @@ class Submission:
     consent_police: bool = False
     consent_partners: bool = False
     may_contact: bool = False
+    named: bool = False  # the person gave a name (for the reporting levels: named or anonymous)
     flag_student: bool = False
     student_at: str | None = None
     flag_council_tenant: bool = False
@@ -95,6 +96,7 @@ def report_from(sub: Submission) -> Report:
         consent_police=sub.consent_police,
         consent_partners=sub.consent_partners,
         may_contact=sub.may_contact,
+        named=sub.named,
         flag_student=sub.flag_student,
         student_at=sub.student_at,
         flag_council_tenant=sub.flag_council_tenant,

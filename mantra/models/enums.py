@@ -174,3 +174,14 @@ REPORTER_ROLE_LABELS = {
     ReporterRole.ON_BEHALF: _l("Someone for the person it happened to"),
     ReporterRole.CENTRE_STAFF: _l("A reporting centre"),
 }
+
+# How a referral can end: a fixed list, so outcomes can be counted.
+OUTCOME_LABELS = {
+    "support_given": _l("Support given"),
+    "passed_to_police": _l("Passed to the police"),
+    "investigated": _l("Investigated"),
+    "no_further_action": _l("No further action"),
+    "could_not_contact": _l("Could not contact the reporter"),
+    "support_declined": _l("Support offered and declined"),
+    "referred_elsewhere": _l("Referred to another service"),
+}

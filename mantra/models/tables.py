@@ -132,6 +132,7 @@ class Report(db.Model):
     consent_police: Mapped[bool] = mapped_column(default=False)
     consent_partners: Mapped[bool] = mapped_column(default=False)
     may_contact: Mapped[bool] = mapped_column(default=False)
+    named: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # gave a name, or anonymous
     flag_student: Mapped[bool] = mapped_column(default=False)
     student_at: Mapped[str | None] = mapped_column(sa.String(64))  # slug of their university's partner
     flag_council_tenant: Mapped[bool] = mapped_column(default=False)

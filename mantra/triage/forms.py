@@ -8,8 +8,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
+from ..models import OUTCOME_LABELS
 from ..web.forms import ChoiceField, ChoicesField, ListField, clean_text, submit_button, text
-from .labels import ASK_LABELS, OUTCOME_LABELS
+from .labels import ASK_LABELS
 
 
 class CodeForm(FlaskForm):

@@ -182,15 +182,6 @@ EVENT_LABELS = {
     "referral.closed": _l("Closed"),
 }
 
-OUTCOME_LABELS = {
-    "support_given": _l("Support given"),
-    "passed_to_police": _l("Passed to the police"),
-    "investigated": _l("Investigated"),
-    "no_further_action": _l("No further action"),
-    "could_not_contact": _l("Could not contact the reporter"),
-    "support_declined": _l("Support offered and declined"),
-    "referred_elsewhere": _l("Referred to another service"),
-}
 
 # Common questions for "ask the reporter for more information".
 ASK_LABELS = {

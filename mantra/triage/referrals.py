@@ -17,13 +17,13 @@ from ..crypto import vault
 from ..domain import casework, duplicates, evidence, messages, queue
 from ..domain.permissions import Permission
 from ..extensions import db
-from ..models import KIND_LABELS, REPORTER_ROLE_LABELS, STRAND_LABELS
+from ..models import KIND_LABELS, OUTCOME_LABELS, REPORTER_ROLE_LABELS, STRAND_LABELS
 from ..web import previews, staff
 from ..web.forms import page_number, row_id
 from ..web.staff import needs
 from . import bp, labels, listing
 from .forms import AskForm, AssignForm, CloseForm, LinkForm, MessageForm, NoteForm, ReferOnForm
-from .labels import ASK_LABELS, EVENT_LABELS, OUTCOME_LABELS, REFERRAL_STATUS_LABELS
+from .labels import ASK_LABELS, EVENT_LABELS, REFERRAL_STATUS_LABELS
 
 
 def _case(referral_id: int):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, request, session
+from flask import Flask, has_request_context, redirect, request, session
 from flask_babel import get_locale, gettext, pgettext
 
 from ..extensions import babel
@@ -12,6 +12,8 @@ LANGUAGES = {"en": "English", "pl": "Polski"}
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a command or a job: English unless it forces another
+        return "en"
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         session["lang"] = chosen

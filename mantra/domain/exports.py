@@ -1,0 +1,146 @@
+"""A month's reporting levels as files: CSV for machines, XLSX for people
+(typed numbers, frozen headers, one sheet per table, a notes sheet saying what
+was hidden and why), HTML for reading in a browser. The figures come from
+levels.py; a published file shows only what suppression.py allows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from . import levels
+
+FORMATS = ("csv", "xlsx", "html")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def filename(month: date, kind: str, published: bool) -> str:
+    return f"mantra-reporting-levels-{month:%Y-%m}-{'published' if published else 'internal'}.{kind}"
+
+
+def notes(rule: levels.Rule | None) -> list[str]:
+    """What a reader needs to read the figures right, in plain words."""
+    said = [
+        str(_l("Counted from the reports received in the month (Oxford time), from their coded answers only.")),
+        str(
+            _l(
+                "Totals count reports. A report can have several motivations and several kinds of incident, so those rows add up to more than the total."
+            )
+        ),
+        str(
+            _l(
+                "The five motivations the Home Office monitors are shown by their national names; local ones are in a table of their own."
+            )
+        ),
+    ]
+    if rule is None:
+        said.append(str(_l("Internal figures: exact counts. Not for publication.")))
+    elif rule.round_to:
+        said.append(
+            str(
+                _l(
+                    "Counts from 1 to %(most)d are shown as %(marker)s. Every other count is rounded to the nearest %(step)d. Some other counts are hidden too, so that no hidden count can be worked out from the totals.",
+                    most=rule.hide_up_to,
+                    marker=levels.HIDDEN,
+                    step=rule.round_to,
+                )
+            )
+        )
+    else:
+        said.append(
+            str(
+                _l(
+                    "Counts from 1 to %(most)d are shown as %(marker)s. Some other counts are hidden too, so that no hidden count can be worked out from the totals or from the other tables.",
+                    most=rule.hide_up_to,
+                    marker=levels.HIDDEN,
+                )
+            )
+        )
+    return said
+
+
+def csv_bytes(found: levels.Month, shown: dict | None) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(levels.csv_rows(found, shown))
+    return out.getvalue().encode("utf-8")
+
+
+def _sheet_title(text: str) -> str:
+    """Excel allows 31 characters and no []:*?/\\ in a sheet's name."""
+    cleaned = "".join(ch for ch in text if ch not in "[]:*?/\\")
+    return cleaned[:31]
+
+
+def xlsx_bytes(found: levels.Month, shown: dict | None, rule: levels.Rule | None) -> bytes:
+    """One sheet per table, numbers typed as numbers (a hidden count is the
+    marker text), headers frozen, and a Notes sheet first."""
+    with force_locale("en"):
+        book = Workbook()
+        first = book.active
+        first.title = "Notes"
+        first.append([f"MANTRA reporting levels, {format_date(found.month, 'MMMM y')}"])
+        first["A1"].font = Font(bold=True, size=14)
+        first.append([])
+        for line in notes(rule):
+            first.append([line])
+        first.column_dimensions["A"].width = 110
+        for row in first.iter_rows(min_row=3):
+            row[0].alignment = Alignment(wrap_text=True)
+
+        def value(table_key, row_key, exact):
+            if shown is None:
+                return exact
+            hidden = shown[(table_key, row_key)]
+            return levels.HIDDEN if hidden is None else hidden
+
+        summary = book.create_sheet("Reports received")
+        summary.append(["Month", "Reports received"])
+        summary.append([found.month.strftime("%Y-%m"), value("received", "total", found.received)])
+        for table in found.tables:
+            sheet = book.create_sheet(_sheet_title(str(table.title)))
+            sheet.append([str(table.title), "Count"])
+            for row in table.rows:
+                sheet.append([str(row.label), value(table.key, row.key, row.count)])
+            if table.total is not None:
+                sheet.append([str(table.total_label), value(table.key, "total", table.total)])
+            if table.note:
+                sheet.append([])
+                sheet.append([str(table.note)])
+        for sheet in book.worksheets[1:]:
+            sheet.freeze_panes = "A2"
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            sheet.column_dimensions[get_column_letter(1)].width = 60
+            sheet.column_dimensions[get_column_letter(2)].width = 16
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+
+def html_text(found: levels.Month, shown: dict | None, rule: levels.Rule | None) -> str:
+    # The template alone, without the pages' context (no request: a command or a job makes it).
+    with force_locale("en"):
+        template = current_app.jinja_env.get_template("levels_export.html")
+        return template.render(found=found, shown=shown, notes=notes(rule), hidden=levels.HIDDEN)
+
+
+def build(found: levels.Month, kind: str, rule: levels.Rule | None) -> bytes:
+    """The file, published (with `rule`) or internal (rule None)."""
+    shown = levels.published(found, rule) if rule is not None else None
+    if kind == "csv":
+        return csv_bytes(found, shown)
+    if kind == "xlsx":
+        return xlsx_bytes(found, shown, rule)
+    return html_text(found, shown, rule).encode("utf-8")

@@ -1,0 +1,69 @@
+"""The coordinator's dashboard and downloads: exact figures for coordinators
+only, charts with their tables, files as published or internal; axe-core
+with JavaScript on and off."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from mantra.domain import levels
+from mantra.models import AuditEvent, StaffRole
+
+from .browser_support import assert_no_axe_violations, enrol_in_browser
+from .conftest import IsolatedClient
+from .factories import make_partners, make_user
+from .test_levels import OCTOBER, october  # noqa: F401 (the month's reports)
+from .test_triage import PASSWORD, _enrol
+
+
+@pytest.fixture
+def coordinator(app, october):  # noqa: F811
+    made, _ = make_partners()
+    make_user(made["victim-support"][0], "coordinator@vs.example", PASSWORD, StaffRole.COORDINATOR)
+    make_user(made["victim-support"][0], "triage@vs.example", PASSWORD, StaffRole.TRIAGE)
+    client = IsolatedClient(app, app.response_class)
+    _enrol(client, "coordinator@vs.example")
+    return client
+
+
+def test_a_coordinator_sees_the_month_and_downloads_its_files(coordinator, app):
+    from mantra.extensions import db
+
+    page = coordinator.get("/levels/?month=2026-10").text
+    assert '<dd class="govuk-summary-list__value" id="received">38</dd>' in page
+    assert 'role="img" aria-label="Perceived motivation (Home Office monitored strands)"' in page
+    assert 'id="data-strand"' in page and "Race or ethnicity" in page
+    published = coordinator.get("/levels/download/2026-10.csv")
+    assert published.status_code == 200 and "published" in published.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(published.text)))
+    assert all(r["value"] == levels.HIDDEN or not 1 <= int(r["value"]) <= 4 for r in rows)
+    internal = coordinator.get("/levels/download/2026-10.csv?internal=1")
+    assert levels.HIDDEN not in internal.text and "internal" in internal.headers["Content-Disposition"]
+    xlsx = coordinator.get("/levels/download/2026-10.xlsx")
+    assert xlsx.data[:2] == b"PK"  # a workbook (a zip)
+    assert coordinator.get("/levels/download/2026-13.csv").status_code == 404
+    assert coordinator.get("/levels/download/2026-10.exe").status_code == 404
+    events = db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.action == "levels.downloaded")).all()
+    assert len(events) == 3
+
+
+def test_nobody_else_sees_the_exact_figures(coordinator, app):
+    other = IsolatedClient(app, app.response_class)
+    _enrol(other, "triage@vs.example")
+    assert other.get("/levels/").status_code == 403
+    assert other.get("/levels/download/2026-10.csv?internal=1").status_code == 403
+
+
+@pytest.mark.parametrize("scripting", [True, False], ids=["js", "no-js"])
+def test_the_dashboard_passes_axe(scripting, browser, live_server, app, october):  # noqa: F811
+    made, _ = make_partners()
+    make_user(made["victim-support"][0], "coordinator@vs.example", PASSWORD, StaffRole.COORDINATOR)
+    context = browser.new_context(java_script_enabled=scripting)
+    page = context.new_page()
+    enrol_in_browser(page, live_server.url, "coordinator@vs.example", PASSWORD, "/levels/?month=2026-10")
+    assert page.locator("#received").inner_text() == "38"
+    assert_no_axe_violations(page)
+    context.close()
