@@ -67,3 +67,36 @@ def test_the_dashboard_passes_axe(scripting, browser, live_server, app, october)
     assert page.locator("#received").inner_text() == "38"
     assert_no_axe_violations(page)
     context.close()
+
+
+def test_a_month_is_published_once_and_stays_as_published(coordinator, app):
+    from datetime import UTC, datetime
+
+    from mantra.domain import exports, notices
+    from mantra.extensions import db
+    from mantra.models import ExportRun, Notification, NotificationKind, utcnow
+
+    first_of_november = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    ready = exports.publish_last_month(first_of_november, "default")
+    db.session.commit()
+    assert ready is not None and exports.publish_last_month(first_of_november, "default") is None  # once
+    db.session.commit()
+    kept = db.session.scalars(db.select(ExportRun).where(ExportRun.month == OCTOBER)).all()
+    assert sorted(run.kind for run in kept) == ["csv", "html", "xlsx"]
+    email = notices.compose(db.session.get(Notification, ready))
+    assert email.to == ["coordinator@vs.example"] and "/levels/?month=2026-10" in email.body
+    assert "38" not in email.body + email.subject  # no figure in the e-mail
+    assert db.session.get(Notification, ready).kind == NotificationKind.LEVELS_READY
+
+    published = coordinator.get("/levels/download/2026-10.csv").data
+    # A late report for October changes the exact figures, never what was published.
+    import random
+
+    from .test_levels import _facet_only_report
+
+    _facet_only_report(random.Random(7), datetime(2026, 10, 15, 12, 0, tzinfo=UTC), [])
+    db.session.commit()
+    assert coordinator.get("/levels/download/2026-10.csv").data == published
+    assert b"39" in coordinator.get("/levels/download/2026-10.csv?internal=1").data
+    this_month = utcnow()
+    assert coordinator.get(f"/levels/download/{this_month:%Y-%m}.csv").status_code == 404  # not over yet

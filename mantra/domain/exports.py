@@ -9,6 +9,7 @@ import csv
 import io
 from datetime import date
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
@@ -16,7 +17,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from . import levels
+from ..extensions import db
+from ..models import ExportRun, NotificationKind, utcnow
+from . import audit, levels, notices
+from .deadlines import LOCAL
 
 FORMATS = ("csv", "xlsx", "html")
 MEDIA_TYPES = {
@@ -144,3 +148,34 @@ def build(found: levels.Month, kind: str, rule: levels.Rule | None) -> bytes:
     if kind == "xlsx":
         return xlsx_bytes(found, shown, rule)
     return html_text(found, shown, rule).encode("utf-8")
+
+
+def whole_month_before(moment) -> date:
+    """The last whole month before this moment, in Oxford time."""
+    local = moment.astimezone(LOCAL).date()
+    return levels.shift(date(local.year, local.month, 1), -1)
+
+
+def published_file(month: date, kind: str, rule_name: str) -> bytes:
+    """A whole month's published file: made once, then always the same (a
+    late report changes the internal figures, never what was published)."""
+    kept = db.session.scalar(sa.select(ExportRun).where(ExportRun.month == month, ExportRun.kind == kind))
+    if kept is not None and kept.data is not None:
+        return kept.data
+    data = build(levels.month(month), kind, levels.RULES[rule_name])
+    db.session.add(
+        ExportRun(month=month, kind=kind, status="published", rule=rule_name, data=data, finished_at=utcnow())
+    )
+    db.session.flush()
+    audit.record("levels.published", month=f"{month:%Y-%m}", kind=kind, rule=rule_name)
+    return data
+
+
+def publish_last_month(now, rule_name: str) -> int | None:
+    """On or after the first of a month: last month's files are made (once),
+    and coordinators get a content-free e-mail saying so. Returns the e-mail's
+    id the first time, None afterwards. Idempotent: the e-mail's key is the month."""
+    month = whole_month_before(now)
+    for kind in FORMATS:
+        published_file(month, kind, rule_name)
+    return notices.add(NotificationKind.LEVELS_READY, f"levels/{month:%Y-%m}", reason=f"{month:%Y-%m}")

@@ -130,6 +130,22 @@ def _access_needed(n: Notification) -> Email:
     )
 
 
+def _levels_ready(n: Notification) -> Email | None:
+    """To coordinators: the month's published figures are ready. No figure is in it."""
+    month = n.reason  # YYYY-MM, the month's key
+    coordinators = _staff_emails(StaffUser.role == StaffRole.COORDINATOR)
+    if not coordinators:
+        return None  # nobody to tell: the figures are there when someone looks
+    return Email(
+        coordinators,
+        f"MANTRA reporting levels for {month} are ready",
+        f"The reporting levels for {month} have been published in MANTRA: the dashboard, and files to "
+        "download (CSV, XLSX and HTML) with small counts hidden.\n\n"
+        f"Sign in to see them: {current_app.config['STAFF_URL']}/levels/?month={month}\n\n"
+        "This e-mail carries no figures. Do not forward it.\n",
+    )
+
+
 def _alert(n: Notification) -> Email:
     return Email(
         [current_app.config["ALERT_EMAIL"]],
@@ -175,6 +191,7 @@ _COMPOSE = {
     NotificationKind.ALERT: _alert,
     NotificationKind.REPORTER_NEWS: _reporter_news,
     NotificationKind.ACCESS_NEEDED: _access_needed,
+    NotificationKind.LEVELS_READY: _levels_ready,
 }
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from ..domain import audit, notices, queue
+from ..domain import audit, exports, levels, notices, queue
 from ..extensions import db
 from ..models import Notification, NotificationKind, Referral, ReferralStatus, Report, ReportStatus, utcnow
 
@@ -21,9 +21,25 @@ _BATCH = 500
 def tick() -> str:
     swept = sweep()
     escalated = escalate_overdue()
+    published = publish_levels()
     chained = audit.chain()
     db.session.commit()
-    return f"swept {swept}, escalated {escalated}, chained {chained} audit events"
+    return f"swept {swept}, escalated {escalated}, {published}, chained {chained} audit events"
+
+
+def publish_levels() -> str:
+    """From the first of each month: last month's reporting levels are made
+    and kept as published, and coordinators are told (once: the key is the month)."""
+    month = exports.whole_month_before(utcnow())
+    if db.session.scalar(sa.select(Notification.id).where(Notification.dedupe_key == f"levels/{month:%Y-%m}")):
+        return "levels already published"
+    if not db.session.scalar(sa.select(Report.id).where(Report.submitted_at < levels.bounds(month)[1]).limit(1)):
+        return "no levels to publish yet"  # a new service: no month with reports is over
+    ready = exports.publish_last_month(utcnow(), current_app.config["SUPPRESSION_RULE"])
+    db.session.commit()
+    if ready is not None:
+        queue.enqueue_notification(ready)
+    return f"levels for {month:%Y-%m} published"
 
 
 def sweep() -> int:

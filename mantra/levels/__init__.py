@@ -79,8 +79,12 @@ def download(year: int, number: int, kind: str):
     user, _key = staff.member()
     month = date(year, number, 1)
     internal = request.args.get("internal") == "1"
-    rule = None if internal else levels.RULES[current_app.config["SUPPRESSION_RULE"]]
-    data = exports.build(levels.month(month), kind, rule)
+    if internal:
+        data = exports.build(levels.month(month), kind, None)
+    elif month > exports.whole_month_before(utcnow()):
+        abort(404)  # a month not over yet is never published: its figures would change
+    else:
+        data = exports.published_file(month, kind, current_app.config["SUPPRESSION_RULE"])
     audit.record(
         "levels.downloaded",
         actor_id=user.id,

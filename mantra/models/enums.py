@@ -111,6 +111,7 @@ class NotificationKind(enum.StrEnum):
     REPORTER_NEWS = "reporter_news"  # to a reporter who asked: there is news, sign in
     ALERT = "alert"  # to the partnership's security contact: a report was held
     ACCESS_NEEDED = "access_needed"  # to a partner's administrators: a member's account was reset
+    LEVELS_READY = "levels_ready"  # to coordinators: last month's reporting levels are published
 
 
 class MessageDirection(enum.StrEnum):

@@ -364,13 +364,20 @@ class AuditEvent(db.Model):
 
 
 class ExportRun(db.Model):
+    """A month's published file, kept as it was first published: publishing
+    the month again with different figures (a late report) would let anyone
+    subtract one version from the other and find a hidden count."""
+
+    __table_args__ = (sa.UniqueConstraint("month", "kind", name="export_run_month_kind_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(sa.Date)
-    kind: Mapped[str] = mapped_column(sa.String(32))  # published / internal
+    kind: Mapped[str] = mapped_column(sa.String(32))  # the format: csv, xlsx or html
     status: Mapped[str] = mapped_column(sa.String(16), default="queued")
     job_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    rule: Mapped[str | None] = mapped_column(sa.String(16))  # the suppression rule it was made with
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # facets only, as published
 
 
 class Draft(db.Model):

@@ -1,0 +1,104 @@
+"""Reporting levels with 1,000,000 reports in PostgreSQL: one month's export in
+every format, and the coordinator's dashboard.
+
+Run on demand:  .venv/bin/python bench/bench_levels.py [--reports 1000000] [--requests 50]
+                [--postgres SERVER_URL]
+It makes (then drops) a throw-away database, fills it with COPY (the inbox
+benchmark's generator: reports over two years, their strands, kinds and
+referrals), then times, for the busiest whole month: building each file
+(published and internal), and GET /levels/?month=... through the app as a
+signed-in coordinator. Targets (issue 15): an export <= 2 s in every format,
+the dashboard p95 <= 300 ms. Reported in docs/performance.md. Not part of the
+test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pyotp  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from bench.bench_inbox import generate  # noqa: E402
+from mantra.crypto import keys, vault  # noqa: E402
+from mantra.domain import exports, levels  # noqa: E402
+from mantra.extensions import db  # noqa: E402
+from mantra.models import Area, AreaKind, StaffRole  # noqa: E402
+from tests.conftest import PG_SERVER_URL, IsolatedClient, build_app, private_redis, temporary_pg_database  # noqa: E402
+from tests.factories import make_partners, make_user  # noqa: E402
+from tests.journey import CSRF, post  # noqa: E402
+
+
+def signed_in_coordinator(app) -> IsolatedClient:
+    client = IsolatedClient(app, app.response_class)
+    post(client, "/triage/sign-in", {"email": "coordinator@vs.example", "password": "a long staff password"})
+    page = client.get("/triage/enrol").text
+    secret = page.split('id="totp-secret">')[1].split("<")[0].replace(" ", "")
+    client.post("/triage/enrol", data={"csrf_token": CSRF.search(page).group(1), "code": pyotp.TOTP(secret).now()})
+    return client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres", default=PG_SERVER_URL)
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=50)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp())
+    key_files = {"folder": folder}
+    for purpose in ("intake", "notify", "recovery"):
+        key = vault.PrivateKey.generate()
+        keys.write_private(folder / f"{purpose}.key", key, purpose)
+        keys.write_public(folder / f"{purpose}.pub", key.public)
+        key_files[purpose] = key
+    with temporary_pg_database(args.postgres) as url, private_redis() as redis_url:
+        app = build_app(url, key_files, folder, redis_url)
+        app.config["RATE_LIMITS"] = {name: "100000 per hour" for name in app.config["RATE_LIMITS"]}
+        with app.app_context():
+            made, _ = make_partners()
+            for slug in ("headington", "jericho"):
+                db.session.add(Area(slug=slug, name=slug.title(), kind=AreaKind.NEIGHBOURHOOD))
+            db.session.commit()
+            make_user(
+                made["victim-support"][0], "coordinator@vs.example", "a long staff password", StaffRole.COORDINATOR
+            )
+            t = time.perf_counter()
+            for _ in range(args.reports // 100_000 or 1):
+                generate(min(args.reports, 100_000))
+            loaded = time.perf_counter() - t
+            total = db.session.scalar(sa.text("SELECT count(*) FROM report"))
+            month = exports.whole_month_before(datetime.now(UTC))
+            received = levels.month(month).received
+            print(f"{total:,} reports loaded with COPY in {loaded:.0f} s; {month:%B %Y} has {received:,}\n")
+            print("export of one month                 seconds")
+            for kind in exports.FORMATS:
+                for rule in (None, levels.RULES["default"]):
+                    t = time.perf_counter()
+                    exports.build(levels.month(month), kind, rule)
+                    took = time.perf_counter() - t
+                    print(f"  {kind:5} {'published' if rule else 'internal':10}               {took:6.2f}")
+            client = signed_in_coordinator(app)
+            path = f"/levels/?month={month:%Y-%m}"
+            assert client.get(path).status_code == 200
+            samples = []
+            for _ in range(args.requests):
+                t = time.perf_counter()
+                assert client.get(path).status_code == 200
+                samples.append((time.perf_counter() - t) * 1000)
+            samples.sort()
+            p95 = samples[int(len(samples) * 0.95) - 1]
+            print(
+                f"\nGET {path} ({args.requests} requests): median {statistics.median(samples):.0f} ms, p95 {p95:.0f} ms"
+            )
+
+
+if __name__ == "__main__":
+    main()
