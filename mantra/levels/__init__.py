@@ -53,7 +53,9 @@ def index():
         "levels/index.html",
         form=None,
         month=month,
-        months=[levels.shift(month, -n) for n in range(0, 13)],
+        months=[
+            levels.shift(date(utcnow().year, utcnow().month, 1), -n) for n in range(0, 25)
+        ],  # this month so far, then two years
         found=found,
         charted=charted,
         series=series,
