@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -159,12 +160,11 @@ def timed(client, path: str, n: int) -> tuple[float, float, float]:
     return statistics.median(samples), samples[int(n * 0.95) - 1], samples[-1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--postgres", default=PG_SERVER_URL)
-    parser.add_argument("--reports", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=200)
-    args = parser.parse_args()
+@contextmanager
+def bench_app(server_url: str):
+    """A throw-away PostgreSQL database and Redis, the app on them with its
+    keys and rate limits raised, an app context, and the demo-like partners
+    and areas: (app, partners). Everything goes at the end."""
     folder = Path(tempfile.mkdtemp())
     key_files = {"folder": folder}
     for purpose in ("intake", "notify", "recovery"):
@@ -172,7 +172,7 @@ def main() -> None:
         keys.write_private(folder / f"{purpose}.key", key, purpose)
         keys.write_public(folder / f"{purpose}.pub", key.public)
         key_files[purpose] = key
-    with temporary_pg_database(args.postgres) as url, private_redis() as redis_url:
+    with temporary_pg_database(server_url) as url, private_redis() as redis_url:
         app = build_app(url, key_files, folder, redis_url)
         app.config["RATE_LIMITS"] = {name: "100000 per hour" for name in app.config["RATE_LIMITS"]}
         with app.app_context():
@@ -180,27 +180,37 @@ def main() -> None:
             for slug in ("headington", "jericho"):
                 db.session.add(Area(slug=slug, name=slug.title(), kind=AreaKind.NEIGHBOURHOOD))
             db.session.commit()
-            make_user(made["tvp-oxford"][0], "officer@tvp.example", "a long staff password", StaffRole.TRIAGE)
-            t = time.perf_counter()
-            generate(args.reports)
-            loaded = time.perf_counter() - t
-            counts = db.session.execute(
-                sa.text(
-                    "SELECT (SELECT count(*) FROM report), (SELECT count(*) FROM referral), "
-                    "(SELECT count(*) FROM referral r JOIN partner p ON p.id = r.partner_id WHERE p.slug = 'tvp-oxford')"
-                )
-            ).one()
-            print(
-                f"{counts[0]:,} reports, {counts[1]:,} referrals ({counts[2]:,} to the police partner), "
-                f"loaded with COPY in {loaded:.1f} s\n"
+            yield app, made
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres", default=PG_SERVER_URL)
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    with bench_app(args.postgres) as (app, made):
+        make_user(made["tvp-oxford"][0], "officer@tvp.example", "a long staff password", StaffRole.TRIAGE)
+        t = time.perf_counter()
+        generate(args.reports)
+        loaded = time.perf_counter() - t
+        counts = db.session.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM report), (SELECT count(*) FROM referral), "
+                "(SELECT count(*) FROM referral r JOIN partner p ON p.id = r.partner_id WHERE p.slug = 'tvp-oxford')"
             )
-            client = signed_in_officer(app)
-            print(f"GET /triage/ ({args.requests} requests each)      median    p95    max (ms)")
-            for label, query in QUERIES:
-                median, p95, worst = timed(client, f"/triage/{query}", args.requests)
-                print(f"  {label:34} {median:7.1f} {p95:6.1f} {worst:6.1f}")
-            db.session.remove()
-            db.engine.dispose()
+        ).one()
+        print(
+            f"{counts[0]:,} reports, {counts[1]:,} referrals ({counts[2]:,} to the police partner), "
+            f"loaded with COPY in {loaded:.1f} s\n"
+        )
+        client = signed_in_officer(app)
+        print(f"GET /triage/ ({args.requests} requests each)      median    p95    max (ms)")
+        for label, query in QUERIES:
+            median, p95, worst = timed(client, f"/triage/{query}", args.requests)
+            print(f"  {label:34} {median:7.1f} {p95:6.1f} {worst:6.1f}")
+        db.session.remove()
+        db.engine.dispose()
 
 
 if __name__ == "__main__":

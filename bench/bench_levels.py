@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,13 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pyotp  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bench.bench_inbox import generate  # noqa: E402
-from mantra.crypto import keys, vault  # noqa: E402
+from bench.bench_inbox import bench_app, generate  # noqa: E402
 from mantra.domain import exports, levels  # noqa: E402
 from mantra.extensions import db  # noqa: E402
-from mantra.models import Area, AreaKind, StaffRole  # noqa: E402
-from tests.conftest import PG_SERVER_URL, IsolatedClient, build_app, private_redis, temporary_pg_database  # noqa: E402
-from tests.factories import make_partners, make_user  # noqa: E402
+from mantra.models import StaffRole  # noqa: E402
+from tests.conftest import PG_SERVER_URL, IsolatedClient  # noqa: E402
+from tests.factories import make_user  # noqa: E402
 from tests.journey import CSRF, post  # noqa: E402
 
 
@@ -52,52 +50,34 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp())
-    key_files = {"folder": folder}
-    for purpose in ("intake", "notify", "recovery"):
-        key = vault.PrivateKey.generate()
-        keys.write_private(folder / f"{purpose}.key", key, purpose)
-        keys.write_public(folder / f"{purpose}.pub", key.public)
-        key_files[purpose] = key
-    with temporary_pg_database(args.postgres) as url, private_redis() as redis_url:
-        app = build_app(url, key_files, folder, redis_url)
-        app.config["RATE_LIMITS"] = {name: "100000 per hour" for name in app.config["RATE_LIMITS"]}
-        with app.app_context():
-            made, _ = make_partners()
-            for slug in ("headington", "jericho"):
-                db.session.add(Area(slug=slug, name=slug.title(), kind=AreaKind.NEIGHBOURHOOD))
-            db.session.commit()
-            make_user(
-                made["victim-support"][0], "coordinator@vs.example", "a long staff password", StaffRole.COORDINATOR
-            )
-            t = time.perf_counter()
-            for _ in range(args.reports // 100_000 or 1):
-                generate(min(args.reports, 100_000))
-            loaded = time.perf_counter() - t
-            total = db.session.scalar(sa.text("SELECT count(*) FROM report"))
-            month = exports.whole_month_before(datetime.now(UTC))
-            received = levels.month(month).received
-            print(f"{total:,} reports loaded with COPY in {loaded:.0f} s; {month:%B %Y} has {received:,}\n")
-            print("export of one month                 seconds")
-            for kind in exports.FORMATS:
-                for rule in (None, levels.RULES["default"]):
-                    t = time.perf_counter()
-                    exports.build(levels.month(month), kind, rule)
-                    took = time.perf_counter() - t
-                    print(f"  {kind:5} {'published' if rule else 'internal':10}               {took:6.2f}")
-            client = signed_in_coordinator(app)
-            path = f"/levels/?month={month:%Y-%m}"
-            assert client.get(path).status_code == 200
-            samples = []
-            for _ in range(args.requests):
+    with bench_app(args.postgres) as (app, made):
+        make_user(made["victim-support"][0], "coordinator@vs.example", "a long staff password", StaffRole.COORDINATOR)
+        t = time.perf_counter()
+        for _ in range(args.reports // 100_000 or 1):
+            generate(min(args.reports, 100_000))
+        loaded = time.perf_counter() - t
+        total = db.session.scalar(sa.text("SELECT count(*) FROM report"))
+        month = exports.whole_month_before(datetime.now(UTC))
+        received = levels.month(month).received
+        print(f"{total:,} reports loaded with COPY in {loaded:.0f} s; {month:%B %Y} has {received:,}\n")
+        print("export of one month                 seconds")
+        for kind in exports.FORMATS:
+            for rule in (None, levels.RULES["default"]):
                 t = time.perf_counter()
-                assert client.get(path).status_code == 200
-                samples.append((time.perf_counter() - t) * 1000)
-            samples.sort()
-            p95 = samples[int(len(samples) * 0.95) - 1]
-            print(
-                f"\nGET {path} ({args.requests} requests): median {statistics.median(samples):.0f} ms, p95 {p95:.0f} ms"
-            )
+                exports.build(levels.month(month), kind, rule)
+                took = time.perf_counter() - t
+                print(f"  {kind:5} {'published' if rule else 'internal':10}               {took:6.2f}")
+        client = signed_in_coordinator(app)
+        path = f"/levels/?month={month:%Y-%m}"
+        assert client.get(path).status_code == 200
+        samples = []
+        for _ in range(args.requests):
+            t = time.perf_counter()
+            assert client.get(path).status_code == 200
+            samples.append((time.perf_counter() - t) * 1000)
+        samples.sort()
+        p95 = samples[int(len(samples) * 0.95) - 1]
+        print(f"\nGET {path} ({args.requests} requests): median {statistics.median(samples):.0f} ms, p95 {p95:.0f} ms")
 
 
 if __name__ == "__main__":
