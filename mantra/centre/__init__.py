@@ -124,19 +124,12 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            vault.unlock_with_password(user.password_protected_key, form.current.data)
+            accounts.change_password(user, form.current.data, form.new.data)
         except vault.WrongPassword:
             signin.count_failure(user.id)
             db.session.commit()
             form.current.errors = [_l("Your current password is wrong")]
         else:
-            if user.must_change_password:
-                accounts.own_password(user, form.new.data)
-            else:
-                user.password_protected_key = vault.protect_with_password(
-                    vault.unlock_with_password(user.password_protected_key, form.current.data), form.new.data
-                )
-                audit.record("staff.password_changed", actor_id=user.id, partner_id=user.partner_id)
             db.session.commit()
             flash(_l("Your password has been changed. Use the new one next time you sign in."))
             return redirect(url_for("centre.submissions"))

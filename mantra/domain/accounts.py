@@ -72,6 +72,14 @@ def create_user(
     return user
 
 
+def _new_key(member: StaffUser, password: str) -> vault.PrivateKey:
+    """A fresh key pair for a member, its private half under this password."""
+    private = vault.PrivateKey.generate()
+    member.public_key = private.public.raw
+    member.password_protected_key = vault.protect_with_password(private, password)
+    return private
+
+
 def reset(user: StaffUser, by: StaffUser) -> str:
     """A lost password or phone: a new key pair under a new one-time password,
     no authenticator, no recovery codes and no key grant (the old grant was
@@ -80,9 +88,7 @@ def reset(user: StaffUser, by: StaffUser) -> str:
     content-free e-mail, once they have chosen their own password (and with
     it a key pair of their own), to give them access again. Returns the password."""
     password = temporary_password()
-    private = vault.PrivateKey.generate()
-    user.public_key = private.public.raw
-    user.password_protected_key = vault.protect_with_password(private, password)
+    _new_key(user, password)
     user.must_change_password = True
     user.totp_secret_sealed = None
     user.totp_last_step = None
@@ -194,13 +200,23 @@ def ask_for_access(member: StaffUser) -> None:
         )
 
 
+def change_password(member: StaffUser, current: str, new: str) -> vault.PrivateKey:
+    """The current password checked (vault.WrongPassword if it is not), then
+    the new one protects the member's key; the key itself is replaced when an
+    administrator had chosen the old password. Returns the key now in use."""
+    key = vault.unlock_with_password(member.password_protected_key, current)
+    if member.must_change_password:
+        return own_password(member, new)
+    member.password_protected_key = vault.protect_with_password(key, new)
+    audit.record("staff.password_changed", actor_id=member.id, partner_id=member.partner_id)
+    return key
+
+
 def own_password(member: StaffUser, password: str) -> vault.PrivateKey:
     """A member replaces a password an administrator chose: a new key pair
     too, so the administrator's knowledge of the old password (and any copy
     of the database from before) opens nothing they will be given."""
-    private = vault.PrivateKey.generate()
-    member.public_key = private.public.raw
-    member.password_protected_key = vault.protect_with_password(private, password)
+    private = _new_key(member, password)
     member.must_change_password = False
     revoke_all(member)
     audit.record("user.own_password", actor_id=member.id, partner_id=member.partner_id, user_id=member.id)

@@ -8,10 +8,10 @@ import json
 import logging
 import re
 import secrets
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -21,6 +21,7 @@ from ..extensions import db, rate_limit, seconds_to_wait
 from ..models import utcnow
 from ..web import sessions
 from ..web.access import centre_user
+from ..web.i18n import written_date
 from ..web.security import csrf_failed_page, error_page
 from ..web.sessions import DRAFT
 from ..web.uploads import UploadRejected, read_upload
@@ -541,7 +542,7 @@ def _rows(spec: Step, answers: dict) -> list[dict]:
     rows = []
     fields = list(spec.fields)
     if spec.slug == "when":
-        rows.append({"key": _l("Date"), "value": _written_date(answers), "href": change + "#day"})
+        rows.append({"key": _l("Date"), "value": written_date(answers), "href": change + "#day"})
         fields = ["time_of_day", "still_happening"]
     if spec.slug == "where" and answers.get("where", "oxford") != "oxford":
         fields.remove("area")
@@ -560,14 +561,3 @@ def _rows(spec: Step, answers: dict) -> list[dict]:
         key = re.sub(r"\s*\([^)]*\)$", "", str(f.label.text))  # drop "(optional)" in any language
         rows.append({"key": key, "value": value or _l("Not given"), "href": f"{change}#{f.id}"})
     return rows
-
-
-def _written_date(answers: dict) -> str:
-    """The date as people write it: '3 November 2026', or 'November 2026'."""
-    try:
-        day, month, year = (int(answers[k]) if answers.get(k) else None for k in ("day", "month", "year"))
-        if day:
-            return format_date(date(year, month, day), "d MMMM y")
-        return format_date(date(year, month, 1), "LLLL y")
-    except (TypeError, ValueError):
-        return "/".join(str(answers.get(k)) for k in ("day", "month", "year") if answers.get(k))

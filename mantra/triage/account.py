@@ -209,34 +209,28 @@ def recovery_codes():
 def change_password():
     """A new password protects the same user key: grants and reports stay
     readable. Replacing a password an administrator chose also replaces the key."""
-    user, key = staff.member()
+    user, _key = staff.member()
     form = PasswordForm()
     if form.validate_on_submit():
+        chosen_by_administrator = user.must_change_password
         try:
-            checked = vault.unlock_with_password(user.password_protected_key, form.current.data)
+            new_key = accounts.change_password(user, form.current.data, form.new.data)
         except vault.WrongPassword:
-            checked = None
-        if checked is None or checked.public.raw != key.public.raw:
             signin.count_failure(user.id)
             db.session.commit()
             form.current.errors = [_l("Your current password is wrong")]
-        elif user.must_change_password:  # an administrator's choice: a key pair of their own too
-            staff.replace_key(accounts.own_password(user, form.new.data))
+        else:
+            if chosen_by_administrator:
+                staff.replace_key(new_key)
             db.session.commit()
             flash(
                 _l(
                     "Your password has been changed. Use the new one next time you sign in. Your organisation’s "
                     "administrator has been asked to give you access to its reports."
                 )
-                if accounts.needs_grant(user)
+                if chosen_by_administrator and accounts.needs_grant(user)
                 else _l("Your password has been changed. Use the new one next time you sign in.")
             )
-            return redirect(staff.home(user))
-        else:
-            user.password_protected_key = vault.protect_with_password(key, form.new.data)
-            audit.record("staff.password_changed", actor_id=user.id, partner_id=user.partner_id)
-            db.session.commit()
-            flash(_l("Your password has been changed. Use the new one next time you sign in."))
             return redirect(staff.home(user))
     return render_template("triage/password.html", form=form)
 

@@ -3,14 +3,12 @@ each answer is to, in a few words, and the answer in words."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import KIND_LABELS, STRAND_LABELS, Area, ReferralStatus
+from ..web.i18n import written_date
 
 SECTIONS = [
     (
@@ -128,21 +126,12 @@ def _choice(value):
     return value
 
 
-def _when(account: dict) -> str:
-    """The date as people read it: '3 November 2026', or 'November 2026' without a day."""
-    try:
-        day = date(int(account["year"]), int(account["month"]), int(account.get("day") or 1))
-    except (KeyError, TypeError, ValueError):
-        return "/".join(str(account[k]) for k in ("day", "month", "year") if account.get(k))
-    return format_date(day, "d MMMM y" if account.get("day") else "MMMM y")
-
-
 def sections(opened) -> list[dict]:
     """The report's answers under headings; answers not given are left out."""
     groups = {name: opened.content(name) or {} for name in ("account", "contact", "monitoring")}
     account = groups["account"]
     if account.get("month"):
-        account["date"] = _when(account)
+        account["date"] = written_date(account)
     if account.get("area"):  # a slug chosen from the list: the area's name
         area = db.session.scalar(sa.select(Area.name).where(Area.slug == account["area"]))
         account["area"] = area or account["area"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask, has_request_context, redirect, request, session
-from flask_babel import get_locale, gettext, pgettext
+from flask_babel import format_date, get_locale, gettext, pgettext
 
 from ..extensions import babel
 from .security import safe_next
@@ -64,3 +66,14 @@ def language(code: str):
     if code in LANGUAGES:
         session["lang"] = code
     return redirect(safe_next(request.args.get("next"), "/"))
+
+
+def written_date(answers: dict) -> str:
+    """The date as people write it: '3 November 2026', or 'November 2026'."""
+    try:
+        day, month, year = (int(answers[k]) if answers.get(k) else None for k in ("day", "month", "year"))
+        if day:
+            return format_date(date(year, month, day), "d MMMM y")
+        return format_date(date(year, month, 1), "LLLL y")
+    except (TypeError, ValueError):
+        return "/".join(str(answers.get(k)) for k in ("day", "month", "year") if answers.get(k))
