@@ -32,7 +32,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from mantra.crypto import keys, vault  # noqa: E402
 from mantra.extensions import db  # noqa: E402
-from mantra.models import Area, AreaKind, IncidentKind, Partner, StaffRole, Strand  # noqa: E402
+from mantra.models import OUTCOME_LABELS, Area, AreaKind, IncidentKind, Partner, StaffRole, Strand  # noqa: E402
 from tests.conftest import PG_SERVER_URL, IsolatedClient, build_app, private_redis, temporary_pg_database  # noqa: E402
 from tests.factories import make_partners, make_user  # noqa: E402
 from tests.journey import CSRF, post  # noqa: E402
@@ -60,19 +60,24 @@ def copy_rows(conn, table: str, columns: list[str], rows) -> None:
         copy.write(buffer.read())
 
 
-def generate(reports: int) -> None:
-    rng = random.Random(7)
+def generate(reports: int, part: int = 0, parts: int = 1) -> None:
+    """`reports` reports over part `part` (0: the oldest) of `parts` of the last two
+    years, written in order of time as a live service writes them, with referrals
+    acknowledged and closed as a partner would."""
+    rng = random.Random(7 + part)
+    span = 60 * 24 * 365 * 2 // parts  # minutes
+    newest = span * (parts - 1 - part)
     partners = list(db.session.scalars(sa.select(Partner.id)))
     areas = list(db.session.scalars(sa.select(Area.id)))
-    strands, kinds = list(Strand), list(IncidentKind)
+    strands, kinds, outcomes = list(Strand), list(IncidentKind), list(OUTCOME_LABELS)
     now = datetime.now(UTC)
     conn = db.session.connection()
     start = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.max(sa.text("id")), 0)).select_from(sa.table("report"))
     )
     report_rows, strand_rows, kind_rows, referral_rows = [], [], [], []
-    for i in range(start + 1, start + reports + 1):
-        at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 365 * 2))
+    times = sorted(now - timedelta(minutes=rng.randint(newest, newest + span)) for _ in range(reports))
+    for i, at in enumerate(times, start + 1):
         report_rows.append(
             (
                 i,
@@ -101,7 +106,26 @@ def generate(reports: int) -> None:
         for partner_id in rng.sample(partners, rng.choice([1, 2, 3])):
             status = rng.choices(["new", "acknowledged", "in_progress", "closed"], [2, 2, 3, 8])[0]
             due = at + timedelta(hours=24)
-            referral_rows.append((i, partner_id, status, "f", at.isoformat(), due.isoformat()))
+            acknowledged = closed = outcome = None
+            if status != "new":
+                acknowledged = min(now, at + timedelta(hours=rng.uniform(0.5, 40)))
+            if status == "closed":
+                closed = acknowledged + timedelta(days=rng.uniform(1, 30))
+                status, closed, outcome = (
+                    ("closed", closed, rng.choice(outcomes)) if closed < now else ("in_progress", None, None)
+                )
+            referral_rows.append(
+                (
+                    i,
+                    partner_id,
+                    status,
+                    "f",
+                    at.isoformat(),
+                    due.isoformat(),
+                    *(t and t.isoformat() for t in (acknowledged, closed)),
+                    outcome,
+                )
+            )
     copy_rows(
         conn,
         "report",
@@ -129,7 +153,20 @@ def generate(reports: int) -> None:
     copy_rows(conn, "report_strand", ["report_id", "strand"], strand_rows)
     copy_rows(conn, "report_kind", ["report_id", "kind"], kind_rows)
     copy_rows(
-        conn, "referral", ["report_id", "partner_id", "status", "urgent", "created_at", "ack_due_at"], referral_rows
+        conn,
+        "referral",
+        [
+            "report_id",
+            "partner_id",
+            "status",
+            "urgent",
+            "created_at",
+            "ack_due_at",
+            "acknowledged_at",
+            "closed_at",
+            "outcome",
+        ],
+        referral_rows,
     )
     conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('report', 'id'), (SELECT max(id) FROM report))")
     db.session.commit()

@@ -31,7 +31,8 @@ def _month(text: str | None) -> date:
     return levels.shift(date(utcnow().year, utcnow().month, 1), -1)
 
 
-def _change(now: int, before: int) -> str:
+def _change(now: int, before: int | None) -> str:
+    """ "+12%", or a dash where there is nothing to compare with."""
     if not before:
         return "–"
     return f"{(now - before) / before:+.0%}"
@@ -42,10 +43,9 @@ def _change(now: int, before: int) -> str:
 def index():
     """The month's figures (exact: coordinators only), with charts and their tables."""
     month = _month(request.args.get("month"))
-    found = levels.month(month)
+    found = levels.compare(month)
     series = levels.received_by_month(month)
-    last_month = series[-2][1] if len(series) > 1 else 0
-    last_year = levels.received_by_month(levels.shift(month, -12), 1)[0][1]
+    db.session.commit()  # the whole months' counts, kept
     charted = [
         (table, charts.bars(str(table.title), [(str(r.label), r.count) for r in table.rows])) for table in found.tables
     ]
@@ -63,11 +63,10 @@ def index():
             "Reports received, month by month",
             [(format_date(m, "MMM yy"), count) for m, count in series],
         ),
-        change_month=_change(found.received, last_month),
-        change_year=_change(found.received, last_year),
-        last_month=last_month,
-        last_year=last_year,
-        ack=levels.acknowledgement(month),
+        change=_change,
+        before=levels.shift(month, -1),
+        year_before=levels.shift(month, -12),
+        ack=found.ack,
         formats=exports.FORMATS,
     )
 

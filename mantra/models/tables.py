@@ -363,6 +363,20 @@ class AuditEvent(db.Model):
     hash: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
 
 
+class LevelMonth(db.Model):
+    """A whole month's counts, kept so the dashboard need not count a million
+    reports on every view (domain/levels.py). Facets only. Every write that
+    changes a month that is over adds one to its generation, in the same
+    transaction; the counts are used only while they were counted at the
+    current generation."""
+
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    counted_generation: Mapped[int | None] = mapped_column()
+    counts: Mapped[dict | None] = mapped_column(sa.JSON)
+    counted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
 class ExportRun(db.Model):
     """A month's published file, kept as it was first published: publishing
     the month again with different figures (a late report) would let anyone
