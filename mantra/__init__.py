@@ -23,9 +23,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["SERVE"] == "staff":
         app.config["SESSION_COOKIE_NAME"] = "__Host-mantra_staff"
     config_module.private_folder(Path(app.instance_path))  # keys, secrets and the SQLite file live here
-    database = app.config["SQLALCHEMY_DATABASE_URI"]
-    if database.startswith("sqlite:///") and not Path(database[len("sqlite:///") :]).exists():
-        os.close(os.open(database[len("sqlite:///") :], os.O_CREAT | os.O_WRONLY, 0o600))  # private from the first byte
+    for database in (app.config["SQLALCHEMY_DATABASE_URI"], *app.config["SQLALCHEMY_BINDS"].values()):
+        if database.startswith("sqlite:///") and not Path(database[len("sqlite:///") :]).exists():
+            os.close(
+                os.open(database[len("sqlite:///") :], os.O_CREAT | os.O_WRONLY, 0o600)
+            )  # private from the first byte
 
     app.jinja_loader = ChoiceLoader(
         [

@@ -18,7 +18,7 @@ from flask.cli import AppGroup
 
 from . import demo
 from .crypto import keys, vault
-from .domain import accounts, audit, exports, facets, levels, pins, queue, rules
+from .domain import accounts, audit, exports, facets, levels, pins, queue, retention, rules, shredding
 from .extensions import db
 from .models import (
     RULE_FACETS,
@@ -530,3 +530,53 @@ def export_command(month_text, kind, published, rule, out):
     click.echo(
         f"Wrote {'published' if published else 'internal (exact)'} figures for {month_text} to {path}.", err=True
     )
+
+
+# --- retention and erasure --------------------------------------------------------------
+
+
+@mantra_cli.command("erase")
+@click.argument("reference")
+@click.option("--reason", required=True, help="why, in a few words (kept in the audit trail): never what it said")
+@click.option("--yes", is_flag=True, help="do not ask to confirm")
+def erase_command(reference, reason, yes):
+    """Erase one report's content now (a reporter's right to erasure, asked
+    through a partner): every key wrap, the sealed content, messages, notes
+    and files, then its shred key. Its coded answers stay, for the figures."""
+    report = db.session.scalar(sa.select(Report).where(Report.reference == reference.strip().upper()))
+    if report is None:
+        raise click.ClickException(f"no report {reference}")
+    if report.erased_at is not None:
+        shredding.shred([report.shred_id] if report.shred_id else [])  # the key store may have been out of reach
+        click.echo(f"{report.reference} was erased on {report.erased_at:%d %B %Y}.")
+        return
+    if not yes:
+        click.confirm(f"Erase the content of {report.reference}? Nobody will be able to read it again", abort=True)
+    erased = retention.erase(report, reason.strip()[:200])
+    db.session.commit()
+    shredded = retention.shred_keys([erased])
+    click.echo(
+        f"Erased {erased.reference}: {erased.wraps} key wraps, {erased.messages} messages, "
+        f"{erased.notes} notes, {erased.files} files; shred key {'deleted' if shredded else 'already gone'}."
+    )
+
+
+@mantra_cli.command("retention")
+@click.option("--apply", "apply_now", is_flag=True, help="erase what was planned a day ago and is still due")
+def retention_command(apply_now):
+    """What the retention rules would erase (a dry run), or, with --apply, erase it.
+    The worker's daily pass does the same: it plans, then erases a day later."""
+    now = utcnow()
+    if apply_now:
+        erased = retention.apply(now)
+        db.session.commit()
+        retention.shred_keys(erased)
+        click.echo(f"Erased {len(erased)} reports: " + (", ".join(e.reference for e in erased) or "none"))
+        return
+    found = retention.due(now)
+    if not found:
+        click.echo("Nothing is due for erasure.")
+    for report, rule in found:
+        when = f"planned for {report.erase_after:%d %B %Y %H:%M}" if report.erase_after else "not planned yet"
+        click.echo(f"{report.reference}  rule: {rule}  {when}")
+    db.session.rollback()

@@ -80,6 +80,11 @@ def load(instance_path: str) -> dict:
         # key), "staff" (triage and administration), or "both" (the embedded default).
         "SERVE": serve,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'mantra.sqlite3'}"),
+        # The key store: each report's shred key (domain/shredding.py), in a
+        # database of its own, backed up apart on a short rotation (README "Backups").
+        "SQLALCHEMY_BINDS": {
+            "keystore": os.environ.get("MANTRA_KEYSTORE_URL", f"sqlite:///{instance / 'keystore.sqlite3'}")
+        },
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": _env_int("MAIL_PORT", "25"),
@@ -136,6 +141,12 @@ def load(instance_path: str) -> dict:
         # How published reporting levels hide small counts: "default" (1-4 hidden)
         # or "nhs" (1-7 hidden, other counts rounded to the nearest 5).
         "SUPPRESSION_RULE": os.environ.get("MANTRA_SUPPRESSION_RULE", "default"),
+        # Retention (domain/retention.py): days after a report's last referral
+        # closed until its content is erased. A hate crime, or a non-crime
+        # incident a partner recorded a reason to keep: 6 years. Any other
+        # non-crime incident: 90 days.
+        "RETAIN_CRIME_DAYS": _env_int("MANTRA_RETAIN_CRIME_DAYS", "2192"),
+        "RETAIN_INCIDENT_DAYS": _env_int("MANTRA_RETAIN_INCIDENT_DAYS", "90"),
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -178,6 +189,13 @@ def load(instance_path: str) -> dict:
             problems.append("set MANTRA_RECEIPT_SALT to a long random value (keep it for ever)")
         if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             problems.append("set DATABASE_URL to a PostgreSQL URL (SQLite is for development)")
+        if cfg["SQLALCHEMY_BINDS"]["keystore"].startswith("sqlite"):
+            problems.append("set MANTRA_KEYSTORE_URL to a PostgreSQL database of its own (the shred keys)")
+        elif cfg["SQLALCHEMY_BINDS"]["keystore"] == cfg["SQLALCHEMY_DATABASE_URI"]:
+            problems.append(
+                "set MANTRA_KEYSTORE_URL to a database apart from DATABASE_URL: "
+                "an erased report stays readable in any backup that holds both"
+            )
         if not Path(cfg["INTAKE_PUBLIC_KEY_FILE"]).is_file():
             problems.append("set MANTRA_INTAKE_PUBLIC_KEY_FILE to the intake public key (made by `flask mantra init`)")
         for setting in ("INTAKE_PUBLIC_KEY_FILE", "NOTIFY_PUBLIC_KEY_FILE", "RECOVERY_PUBLIC_KEY_FILE"):

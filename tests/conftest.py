@@ -24,6 +24,7 @@ from redis import Redis
 
 from mantra import create_app
 from mantra.crypto import keys, vault
+from mantra.domain import shredding
 from mantra.extensions import db
 
 pytest_plugins = ["tests.browser_support"]
@@ -128,14 +129,24 @@ def pg_database_url():
 
 
 @pytest.fixture(scope="session")
+def pg_keystore_url():
+    """The key store (shred keys): a database of its own, as in production."""
+    with temporary_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def sqlite_database_url(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'mantra.sqlite3'}"
 
 
-def app_config(database_url: str, key_files: dict, instance: Path, redis_url: str, **extra) -> dict:
+def app_config(
+    database_url: str, key_files: dict, instance: Path, redis_url: str, keystore_url: str | None = None, **extra
+) -> dict:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_BINDS": {"keystore": keystore_url or f"sqlite:///{instance / 'keystore.sqlite3'}"},
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "RECEIPT_SALT": "00112233445566778899aabbccddeeff",
         "INTAKE_PUBLIC_KEY_FILE": str(key_files["folder"] / "intake.pub"),
@@ -166,12 +177,15 @@ def build_app(database_url, key_files, tmp_path, redis_url, **extra):
         if database_url not in _migrated:
             upgrade()  # the real migrations, on each database once per run
             _migrated.add(database_url)
+        shredding.create_store()  # this app's key store (the migration made the first one)
         _empty_all_tables()
     return app
 
 
 def _empty_all_tables():
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engines[shredding.BIND].begin() as conn:
+        conn.execute(shredding.shred_key.delete())
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "postgresql":
             # Sequences carry on (no RESTART IDENTITY), as in production: ids a
@@ -191,8 +205,8 @@ def redis_conn(redis_url):
     conn.close()
 
 
-def _app_fixture(database_url, key_files, tmp_path, redis_url):
-    app = build_app(database_url, key_files, tmp_path, redis_url)
+def _app_fixture(database_url, key_files, tmp_path, redis_url, **extra):
+    app = build_app(database_url, key_files, tmp_path, redis_url, **extra)
     ctx = app.app_context()
     ctx.push()
     yield app
@@ -203,9 +217,9 @@ def _app_fixture(database_url, key_files, tmp_path, redis_url):
 
 
 @pytest.fixture
-def app(pg_database_url, key_files, tmp_path, redis_url, redis_conn):
+def app(pg_database_url, pg_keystore_url, key_files, tmp_path, redis_url, redis_conn):
     """The app on PostgreSQL, with an app context pushed (and Redis emptied)."""
-    yield from _app_fixture(pg_database_url, key_files, tmp_path, redis_url)
+    yield from _app_fixture(pg_database_url, key_files, tmp_path, redis_url, keystore_url=pg_keystore_url)
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

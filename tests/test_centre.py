@@ -38,8 +38,8 @@ def test_centre_staff_report_for_someone_with_consent_sealed_to_the_centre(clien
     wrap = db.session.scalar(
         sa.select(ReportKey.wrap).where(ReportKey.report_id == report.id, ReportKey.recipient == RecipientKind.PARTNER)
     )
-    data_key = vault.unwrap(wrap, centre_key, intake.report_key_info(report.id, RecipientKind.PARTNER, centre.id))
-    assert data_key == intake.open_with_receipt(code).data_key
+    locked = vault.unwrap(wrap, centre_key, intake.report_key_info(report.id, RecipientKind.PARTNER, centre.id))
+    assert intake.open_locked(report.id, locked).data_key == intake.open_with_receipt(code).data_key
     assert intake.open_with_receipt(code).content("account")["person_consented"] == "yes"
     listing = client.get("/centre/submissions")
     assert reference in listing.text

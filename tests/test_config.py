@@ -22,6 +22,7 @@ def _production(monkeypatch, key_files, tmp_path):
     monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("MANTRA_RECEIPT_SALT", STRONG_SALT)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("MANTRA_KEYSTORE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/keys")
     monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(key_files["folder"] / "intake.pub"))
     monkeypatch.setenv("MANTRA_INTAKE_PRIVATE_KEY_FILE", str(tmp_path / "not-here.key"))
     monkeypatch.setenv("MANTRA_NOTIFY_PRIVATE_KEY_FILE", str(tmp_path / "not-here-either.key"))
@@ -54,7 +55,13 @@ def test_production_refuses_development_defaults_with_one_line_saying_what_to_se
         create_app()
     message = str(error.value)
     assert "\n" not in message
-    for needed in ("SECRET_KEY", "DATABASE_URL", "MANTRA_INTAKE_PUBLIC_KEY_FILE", "MANTRA_RECEIPT_SALT"):
+    for needed in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "MANTRA_KEYSTORE_URL",
+        "MANTRA_INTAKE_PUBLIC_KEY_FILE",
+        "MANTRA_RECEIPT_SALT",
+    ):
         assert needed in message
 
 
@@ -63,6 +70,7 @@ def test_production_web_refuses_to_hold_the_intake_private_key_or_a_bad_salt(mon
     monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("MANTRA_RECEIPT_SALT", "not hex")
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("MANTRA_KEYSTORE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/keys")
     monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(key_files["folder"] / "intake.pub"))
     monkeypatch.setenv("MANTRA_INTAKE_PRIVATE_KEY_FILE", str(key_files["folder"] / "intake.key"))
     with pytest.raises(ConfigError) as error:
@@ -83,10 +91,15 @@ def test_production_starts_when_everything_is_set(monkeypatch, key_files, tmp_pa
     monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("MANTRA_RECEIPT_SALT", STRONG_SALT)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("MANTRA_KEYSTORE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/keys")
     monkeypatch.setenv("MANTRA_INTAKE_PUBLIC_KEY_FILE", str(key_files["folder"] / "intake.pub"))
     app = create_app()
     assert app.config["MANTRA_ENV"] == "production"
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    # The shred keys in the main database would be in its every backup: refused.
+    monkeypatch.setenv("MANTRA_KEYSTORE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    with pytest.raises(ConfigError, match="apart from DATABASE_URL"):
+        create_app()
 
 
 @pytest.mark.parametrize(

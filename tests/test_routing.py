@@ -78,7 +78,7 @@ def test_a_worker_routes_a_report_to_its_partners_and_emails_them_without_conten
     # Each partner opens the report with its own key; the reporter still can.
     for partner, key in [(police, police_key), (support, support_key)]:
         info = intake.report_key_info(report.id, RecipientKind.PARTNER, partner.id)
-        opened = intake.OpenedReport(report.id, vault.unwrap(wraps[(RecipientKind.PARTNER, partner.id)], key, info))
+        opened = intake.open_locked(report.id, vault.unwrap(wraps[(RecipientKind.PARTNER, partner.id)], key, info))
         assert opened.content("account")["narrative"] == "narrative ROUTEME"
     assert intake.open_with_receipt(code).content("contact")["name"] == "name ROUTEME"
 

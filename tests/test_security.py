@@ -132,6 +132,7 @@ def _gunicorn_log(app, key_files, tmp_path, *extra) -> str:
         "PATH": "/usr/bin:/bin",
         "MANTRA_INSTANCE_PATH": str(tmp_path / "gunicorn"),
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "MANTRA_KEYSTORE_URL": app.config["SQLALCHEMY_BINDS"]["keystore"],
         "REDIS_URL": app.config["REDIS_URL"],
         "MANTRA_INTAKE_PUBLIC_KEY_FILE": str(key_files["folder"] / "intake.pub"),
         "MANTRA_RECOVERY_PUBLIC_KEY_FILE": str(key_files["folder"] / "recovery.pub"),

@@ -115,7 +115,8 @@ def test_a_report_is_wrapped_to_intake_reporter_and_its_centre_only(any_app, key
         (RecipientKind.REPORTER, None),
         (RecipientKind.PARTNER, centre.id),
     }
-    # The worker's intake key and the centre's key each open the same data key.
+    # The worker's intake key and the centre's key each open the same data key,
+    # locked under the report's shred key (which is not in this database).
     via_intake = vault.unwrap(
         wraps[(RecipientKind.INTAKE, None)],
         key_files["intake"],
@@ -126,7 +127,8 @@ def test_a_report_is_wrapped_to_intake_reporter_and_its_centre_only(any_app, key
         centre_key,
         intake.report_key_info(report.id, RecipientKind.PARTNER, centre.id),
     )
-    assert via_intake == via_centre == intake.open_with_receipt(code).data_key
+    opened = intake.open_with_receipt(code)
+    assert via_intake == via_centre == opened.locked and opened.data_key not in via_intake
     # Another partner's key opens nothing.
     with pytest.raises(vault.VaultError):
         vault.unwrap(

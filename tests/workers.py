@@ -27,6 +27,7 @@ def worker_env(app, **extra) -> dict:
         "MANTRA_PROCESS": "worker",
         "MANTRA_INSTANCE_PATH": app.instance_path,
         "DATABASE_URL": c["SQLALCHEMY_DATABASE_URI"],
+        "MANTRA_KEYSTORE_URL": c["SQLALCHEMY_BINDS"]["keystore"],
         "REDIS_URL": c["REDIS_URL"],
         "SECRET_KEY": c["SECRET_KEY"],
         "MANTRA_RECEIPT_SALT": c["RECEIPT_SALT"],

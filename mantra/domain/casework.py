@@ -96,13 +96,14 @@ def open_referral(user: StaffUser, user_key: vault.PrivateKey, referral: Referra
     if wrap is None:
         raise CaseworkError("no wrap")
     try:
-        data_key = vault.unwrap(
+        locked = vault.unwrap(
             wrap, key, report_key_info(referral.report_id, RecipientKind.PARTNER, referral.partner_id)
         )
-    except vault.VaultError:
+        opened = intake.open_locked(referral.report_id, locked)
+    except vault.VaultError:  # altered, or erased (its shred key is gone)
         raise CaseworkError("wrap does not open") from None
     audit_referral("referral.viewed", user, referral)
-    return OpenedReport(referral.report_id, data_key)
+    return opened
 
 
 def acknowledge(user: StaffUser, referral: Referral) -> int | None:
@@ -289,7 +290,7 @@ def refer_on(user: StaffUser, opened: OpenedReport, referral: Referral, partner_
     )
     if wrapped is None:
         public = vault.PublicKey(target.public_key)
-        db.session.add(intake.wrap_for(referral.report_id, opened.data_key, RecipientKind.PARTNER, target.id, public))
+        db.session.add(intake.wrap_for(referral.report_id, opened.locked, RecipientKind.PARTNER, target.id, public))
     received = Referral(
         report_id=referral.report_id,
         partner_id=target.id,

@@ -33,7 +33,7 @@ from ..models import (
     ReportStrand,
     Strand,
 )
-from . import audit, facets, keyring, rowids
+from . import audit, facets, keyring, rowids, shredding
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 # The report's sealed columns: what a person wrote is stored in one of these groups.
@@ -113,13 +113,13 @@ def report_key_info(report_id: int, recipient: RecipientKind, partner_id: int | 
     return vault.wrap_info("report-key", report_id, who)
 
 
-def wrap_for(report_id: int, data_key: bytes, recipient: RecipientKind, partner_id, public, info=None) -> ReportKey:
-    """The report's data key wrapped to one recipient's public key."""
+def wrap_for(report_id: int, locked: bytes, recipient: RecipientKind, partner_id, public, info=None) -> ReportKey:
+    """The report's data key, locked under its shred key, wrapped to one recipient's public key."""
     return ReportKey(
         report_id=report_id,
         recipient=recipient,
         partner_id=partner_id,
-        wrap=vault.wrap(data_key, public, info or report_key_info(report_id, recipient, partner_id)),
+        wrap=vault.wrap(locked, public, info or report_key_info(report_id, recipient, partner_id)),
     )
 
 
@@ -160,6 +160,7 @@ def store_report(sub: Submission) -> tuple[Report, str]:
         db.session.flush()
 
     data_key = vault.new_data_key()
+    report.shred_id, locked = shredding.new(data_key)  # committed in the key store first: never a report without one
     for group in SEALED_GROUPS:
         value = sub.content.get(group)
         sealed = (
@@ -176,7 +177,7 @@ def store_report(sub: Submission) -> tuple[Report, str]:
     if sub.centre_partner_id is not None:
         centre = db.session.get(Partner, sub.centre_partner_id)
         recipients.append((RecipientKind.PARTNER, centre.id, vault.PublicKey(centre.public_key), None))
-    db.session.add_all(wrap_for(report.id, data_key, *recipient) for recipient in recipients)
+    db.session.add_all(wrap_for(report.id, locked, *recipient) for recipient in recipients)
     if sub.news_email:
         address = json.dumps({"email": sub.news_email, "language": sub.language}).encode()
         report.notify_wrap = vault.wrap(address, keyring.notify_public(), notify_info(report.id))
@@ -208,9 +209,10 @@ class OpenedReport:
     """A report and its data key, unlocked (by a receipt code, later by a
     partner's key). The report row itself is read only when it is needed."""
 
-    def __init__(self, report_id: int, data_key: bytes, report: Report | None = None):
+    def __init__(self, report_id: int, data_key: bytes, report: Report | None = None, locked: bytes = b""):
         self.report_id = report_id
         self.data_key = data_key
+        self.locked = locked  # the data key locked under the shred key: what a wrap holds
         self._report = report
         self._opened: dict[str, dict | None] = {}
 
@@ -266,5 +268,21 @@ def open_with_receipt(code_text: str) -> OpenedReport | None:
     )
     if wrap is None:  # erased: content is gone
         return None
-    data_key = vault.unwrap(wrap, receipt.reporter_key, report_key_info(report.id, RecipientKind.REPORTER))
-    return OpenedReport(report.id, data_key, report)
+    try:
+        return open_locked(
+            report.id,
+            vault.unwrap(wrap, receipt.reporter_key, report_key_info(report.id, RecipientKind.REPORTER)),
+            report,
+        )
+    except shredding.Shredded:
+        return None
+
+
+def open_locked(report_id: int, locked: bytes, report: Report | None = None) -> OpenedReport:
+    """The report, its data key unlocked with its shred key (Shredded once erased)."""
+    shred_id = (
+        report.shred_id
+        if report is not None
+        else db.session.scalar(sa.select(Report.shred_id).where(Report.id == report_id))
+    )
+    return OpenedReport(report_id, shredding.unlock(shred_id, locked), report, locked)

@@ -87,7 +87,15 @@ def _opened() -> intake.OpenedReport | None:
     held = _held()
     if not held:
         return None
-    return intake.OpenedReport(held["report_id"], base64.b64decode(held["key"]))
+    return _unlocked(held)
+
+
+def _unlocked(held: dict) -> intake.OpenedReport | None:
+    """The report the session holds, while its shred key lasts (None once erased)."""
+    try:
+        return intake.open_locked(held["report_id"], base64.b64decode(held["locked"]))
+    except (vault.VaultError, KeyError):
+        return None
 
 
 def _held() -> dict:
@@ -116,7 +124,7 @@ def sign_in():
             form.code.errors = [_l("We could not find a report with that receipt code. Check the code and try again")]
         else:
             sessions.discard(FOLLOWUP)
-            held = {"report_id": opened.report_id, "key": base64.b64encode(opened.data_key).decode()}
+            held = {"report_id": opened.report_id, "locked": base64.b64encode(opened.locked).decode()}
             held["until"] = (utcnow() + FOLLOWUP_MAX).isoformat()
             if form.unsent.data:
                 held["unsent"] = form.unsent.data  # sealed with the session, shown again to send
@@ -151,11 +159,11 @@ def _attachment_count(report_id: int) -> int:
 @rate_limit("followup_message")
 def report():
     held = _held()
-    if not held:
+    opened = _unlocked(held) if held else None
+    if opened is None:
         if request.method == "POST" and (request.form.get("body") or "").strip():
             return _session_ended(request.form["body"])
         return redirect(url_for("followup.sign_in"))
-    opened = intake.OpenedReport(held["report_id"], base64.b64decode(held["key"]))
     form = ReplyForm()
     if form.validate_on_submit():
         upload = request.files.get("file")

@@ -10,7 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from ..domain import audit, exports, levels, notices, queue
+from ..domain import audit, exports, levels, notices, queue, retention
 from ..extensions import db
 from ..models import Notification, NotificationKind, Referral, ReferralStatus, Report, ReportStatus, utcnow
 
@@ -22,9 +22,31 @@ def tick() -> str:
     swept = sweep()
     escalated = escalate_overdue()
     published = publish_levels()
+    kept = apply_retention()
     chained = audit.chain()
     db.session.commit()
-    return f"swept {swept}, escalated {escalated}, {published}, chained {chained} audit events"
+    return f"swept {swept}, escalated {escalated}, {published}, {kept}, chained {chained} audit events"
+
+
+def apply_retention() -> str:
+    """Drafts and follow-up sessions past their time, every tick; once a day,
+    the retention rules: erase what was planned a day ago and is still due,
+    then plan the next (domain/retention.py). Each part is idempotent, so a
+    second run in a day (the day's marker lost with Redis) does no harm."""
+    now = utcnow()
+    drafts = retention.sweep_drafts(now)
+    db.session.commit()
+    if not queue.connection().set(f"mantra:retention:{now:%Y-%m-%d}", 1, nx=True, ex=26 * 3600):
+        return f"removed {drafts} old drafts"
+    erased = retention.apply(now)
+    db.session.commit()
+    retention.shred_keys(erased)
+    retention.shred_recent(now)
+    planned = retention.plan(now)
+    for e in erased:
+        log.info("retention: erased %s", e.reference)
+    db.session.commit()
+    return f"removed {drafts} old drafts, erased {len(erased)} reports, {len(planned)} due for erasure"
 
 
 def publish_levels() -> str:

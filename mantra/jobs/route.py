@@ -31,7 +31,9 @@ def route_report(report_id: int) -> str:
         return "nothing to do"  # routed already (its e-mails are the sweeper's), held, or gone
 
     try:
-        data_key = vault.unwrap(wrap.wrap, keyring.intake_private(), intake.intake_info(report))
+        locked = vault.unwrap(
+            wrap.wrap, keyring.intake_private(), intake.intake_info(report)
+        )  # the worker never needs the data key itself
     except vault.VaultError:
         return _hold(report, "facets-changed")
     bound = facets.routing_facets(report)
@@ -59,14 +61,14 @@ def route_report(report_id: int) -> str:
         db.session.add(referral)
         if partner.id not in wrapped:
             public = vault.PublicKey(partner.public_key)
-            db.session.add(intake.wrap_for(report.id, data_key, RecipientKind.PARTNER, partner.id, public))
+            db.session.add(intake.wrap_for(report.id, locked, RecipientKind.PARTNER, partner.id, public))
         db.session.flush()
         to_send.append(
             notices.add(
                 NotificationKind.NEW_REFERRAL, f"referral/{referral.id}", referral_id=referral.id, report_id=report.id
             )
         )
-    db.session.add(intake.wrap_for(report.id, data_key, RecipientKind.RECOVERY, None, keyring.recovery_public()))
+    db.session.add(intake.wrap_for(report.id, locked, RecipientKind.RECOVERY, None, keyring.recovery_public()))
     db.session.delete(wrap)  # from now on the intake key opens nothing of this report
     report.status = ReportStatus.ROUTED
     report.routed_at = now

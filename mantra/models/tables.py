@@ -156,6 +156,11 @@ class Report(db.Model):
     # The address (and language) for "there is news" e-mails, sealed to the
     # notify key: only the worker that sends them can open it; never a partner.
     notify_wrap: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # The id of the report's shred key in the key store (domain/shredding.py):
+    # every wrap holds the data key locked under it. Erasure deletes the key.
+    shred_id: Mapped[str | None] = mapped_column(sa.String(32))
+    erased_at: Mapped[datetime | None] = mapped_column(Timestamp)  # content erased; facets kept
+    erase_after: Mapped[datetime | None] = mapped_column(Timestamp)  # planned by the retention rules
 
     area: Mapped[Area | None] = relationship()
     strands: Mapped[list[ReportStrand]] = relationship(cascade="all, delete-orphan")
@@ -215,6 +220,8 @@ class Referral(db.Model):
     escalated_at: Mapped[datetime | None] = mapped_column(Timestamp)
     closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    # Why a non-crime incident's record is kept past the short period (KEEP_REASONS): recorded by the partner.
+    keep_reason: Mapped[str | None] = mapped_column(sa.String(32))
 
 
 class ReportLink(db.Model):

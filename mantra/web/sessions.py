@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import g, session
 
 from ..crypto import vault
+from ..domain import retention
 from ..domain.intake import EvidenceFile
 from ..extensions import db
 from ..models import Draft, DraftFile, as_utc, utcnow
@@ -165,11 +166,7 @@ def discard(slot: str) -> None:
 
 
 def purge_expired() -> None:
-    expired = sa.select(Draft.id).where(Draft.expires_at <= utcnow())
-    db.session.execute(sa.delete(DraftFile).where(DraftFile.draft_id.in_(expired)))
-    db.session.execute(
-        sa.delete(Draft).where(Draft.expires_at <= utcnow()), execution_options={"synchronize_session": False}
-    )
+    retention.sweep_drafts(utcnow())
 
 
 # --- files kept with a slot (evidence chosen while answering) ------------------
