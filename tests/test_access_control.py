@@ -99,10 +99,8 @@ def _ids(own: Referral, other: Referral) -> dict:
 
 
 def _fill(rule, values, whose) -> str:
-    path = rule.rule
-    for name in rule.arguments:
-        path = path.replace(f"<int:{name}>", str(values[name][whose])).replace(f"<{name}>", str(values[name][whose]))
-    return path
+    """The rule's URL with these values, as the app itself builds it."""
+    return rule.build({name: values[name][whose] for name in rule.arguments})[1]
 
 
 @pytest.fixture

@@ -232,9 +232,9 @@ def test_the_published_workbook_has_typed_numbers_frozen_headers_and_notes(octob
 
 
 def levels_sheet(table) -> str:
-    from mantra.domain.exports import _sheet_title
+    from mantra.domain.exports import sheet_title
 
-    return _sheet_title(str(table.title))
+    return sheet_title(table)
 
 
 def test_the_html_file_is_a_readable_page_of_tables(october, app, tmp_path):

@@ -219,3 +219,21 @@ def test_a_coordinator_downloads_last_months_published_workbook_and_it_holds(
             relations.append(Relation(cells[("received", "total")], parts, exact=not multiple))
     for cell, (low, high) in attack(values, relations, RULES["default"]).items():
         assert low <= 1 + 1e-6 and high >= 4 - 1e-6, (cell, low, high)
+
+
+def test_this_month_so_far_offers_no_published_file_and_other_months_are_refused(coordinator, app):
+    from datetime import UTC, datetime
+
+    from mantra.domain import exports
+
+    now = datetime.now(UTC)
+    this_month = levels.shift(exports.whole_month_before(now), 1)
+    page = coordinator.get(f"/levels/?month={this_month:%Y-%m}").text
+    assert f"{this_month:%B %Y} so far" in page and "Published CSV" not in page
+    assert "Internal CSV (exact)" in page
+    last = coordinator.get("/levels/").text
+    whole = exports.whole_month_before(now)
+    assert f"/levels/download/{whole:%Y-%m}.xlsx" in last  # two digits for the month, always
+    assert "Published XLSX (small counts hidden)" in last
+    for outside in (f"{levels.shift(this_month, 1):%Y-%m}", "1999-12", "2026-13"):
+        assert coordinator.get(f"/levels/?month={outside}").status_code == 404

@@ -81,9 +81,18 @@ def csv_bytes(found: levels.Month, shown: dict | None) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _sheet_title(text: str) -> str:
-    """Excel allows 31 characters and no []:*?/\\ in a sheet's name."""
-    cleaned = "".join(ch for ch in text if ch not in "[]:*?/\\")
+# Excel allows 31 characters in a sheet's name: shorter names where a title is longer.
+SHEETS = {
+    "strand": "Motivation (Home Office)",
+    "local_strand": "Motivation (local strands)",
+    "partner": "Referrals by organisation",
+    "outcome": "Referrals closed by outcome",
+}
+
+
+def sheet_title(table: levels.Table) -> str:
+    """A table's sheet: 31 characters at most, none of []:*?/\\."""
+    cleaned = "".join(ch for ch in SHEETS.get(table.key, str(table.title)) if ch not in "[]:*?/\\")
     return cleaned[:31]
 
 
@@ -113,7 +122,7 @@ def xlsx_bytes(found: levels.Month, shown: dict | None, rule: levels.Rule | None
         summary.append(["Month", "Reports received"])
         summary.append([found.month.strftime("%Y-%m"), value("received", "total", found.received)])
         for table in found.tables:
-            sheet = book.create_sheet(_sheet_title(str(table.title)))
+            sheet = book.create_sheet(sheet_title(table))
             sheet.append([str(table.title), "Count"])
             for row in table.rows:
                 sheet.append([str(row.label), value(table.key, row.key, row.count)])

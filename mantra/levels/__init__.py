@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from flask_babel import format_date
+from flask_babel import format_date, gettext
 
 from ..domain import audit, exports, levels
 from ..domain.permissions import Permission
@@ -21,14 +21,23 @@ bp = Blueprint("levels", __name__, template_folder="templates", url_prefix="/lev
 staff.guard(bp)
 
 
+def _offered() -> list[date]:
+    """The months the dashboard offers: this month so far, then two years back."""
+    now = exports.whole_month_before(utcnow())
+    return [levels.shift(now, 1 - n) for n in range(0, 25)]
+
+
 def _month(text: str | None) -> date:
-    """The month asked for (?month=YYYY-MM), or the last whole month."""
-    if text:
-        try:
-            return datetime.strptime(text, "%Y-%m").date()
-        except ValueError:
-            abort(404)
-    return levels.shift(date(utcnow().year, utcnow().month, 1), -1)
+    """The month asked for (?month=YYYY-MM, this month or an earlier one), or the last whole month."""
+    if not text:
+        return _offered()[1]
+    try:
+        month = datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        abort(404)
+    if not date(2000, 1, 1) <= month <= _offered()[0]:
+        abort(404)  # nothing to count yet
+    return month
 
 
 def _change(now: int, before: int | None) -> str:
@@ -53,15 +62,20 @@ def index():
         "levels/index.html",
         form=None,
         month=month,
-        months=[
-            levels.shift(date(utcnow().year, utcnow().month, 1), -n) for n in range(0, 25)
-        ],  # this month so far, then two years
+        months=_offered(),
+        so_far=month == _offered()[0],
+        month_name=gettext("%(month)s so far", month=format_date(month, "MMMM y"))
+        if month == _offered()[0]
+        else format_date(month, "MMMM y"),
         found=found,
         charted=charted,
         series=series,
         series_chart=charts.columns(
-            "Reports received, month by month",
-            [(format_date(m, "MMM yy"), count) for m, count in series],
+            gettext("Reports received, month by month"),
+            [
+                (format_date(m, "MMM"), format_date(m, "y") if n == 0 or m.month == 1 else "", count)
+                for n, (m, count) in enumerate(series)
+            ],
         ),
         change=_change,
         before=levels.shift(month, -1),
@@ -71,7 +85,7 @@ def index():
     )
 
 
-@bp.get("/download/<int:year>-<int:number>.<kind>")
+@bp.get("/download/<int:year>-<int(fixed_digits=2):number>.<kind>")
 @needs(Permission.LEVELS)
 def download(year: int, number: int, kind: str):
     """A month's file: published (small counts hidden) unless ?internal=1."""

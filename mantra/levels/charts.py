@@ -32,21 +32,23 @@ def bars(title: str, rows: list[tuple[str, int]]) -> Markup:
     return Markup("".join(parts))  # noqa: S704 (every text in it escaped above)
 
 
-def columns(title: str, rows: list[tuple[str, int]]) -> Markup:
-    """Vertical bars over time (months), labels beneath."""
-    most = max((count for _label, count in rows), default=0) or 1
+def columns(title: str, rows: list[tuple[str, str, int]]) -> Markup:
+    """Vertical bars over time (months), each labelled beneath on two lines
+    (the month; the year, where it changes), so the labels never run together."""
+    most = max((count for _label, _under, count in rows), default=0) or 1
     width = max(len(rows), 1) * 50 + 20
     parts = [
-        f'<svg class="mantra-chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} 220" '
+        f'<svg class="mantra-chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} 240" '
         f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">'
     ]
-    for n, (label, count) in enumerate(rows):
+    for n, (label, under, count) in enumerate(rows):
         x = 15 + n * 50
         tall = round(160 * count / most)
         parts.append(
             f'<rect x="{x}" y="{180 - tall}" width="36" height="{tall}" class="mantra-chart__bar"/>'
             f'<text x="{x + 18}" y="{174 - tall}" text-anchor="middle" class="mantra-chart__value">{count}</text>'
-            f'<text x="{x + 18}" y="{200}" text-anchor="middle" class="mantra-chart__label">{escape(label)}</text>'
+            f'<text x="{x + 18}" y="{202}" text-anchor="middle" class="mantra-chart__label">{escape(label)}</text>'
+            f'<text x="{x + 18}" y="{226}" text-anchor="middle" class="mantra-chart__label">{escape(under)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text in it escaped above)

@@ -8,11 +8,21 @@ import {
   ErrorSummary,
   ExitThisPage,
   NotificationBanner,
+  PasswordInput,
   SkipLink,
 } from "/static/govuk/govuk-frontend.min.js";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
-for (const component of [Button, CharacterCount, Checkboxes, ErrorSummary, ExitThisPage, NotificationBanner, SkipLink]) {
+for (const component of [
+  Button,
+  CharacterCount,
+  Checkboxes,
+  ErrorSummary,
+  ExitThisPage,
+  NotificationBanner,
+  PasswordInput,
+  SkipLink,
+]) {
   createAll(component);
 }
 
