@@ -418,6 +418,7 @@ def mantra_instance(stack: contextlib.ExitStack, tmp: Path, postgres: str, **ext
     instance folder (keys, migrations, demo data with partner keys pinned):
     the environment for gunicorn and workers, and an engine on the database."""
     db_url = stack.enter_context(temporary_pg_database(postgres))
+    keystore_url = stack.enter_context(temporary_pg_database(postgres))  # the shred keys, apart
     engine = sa.create_engine(db_url)
     stack.callback(engine.dispose)
     env = {
@@ -428,6 +429,7 @@ def mantra_instance(stack: contextlib.ExitStack, tmp: Path, postgres: str, **ext
     }
     env.update(
         DATABASE_URL=db_url,
+        MANTRA_KEYSTORE_URL=keystore_url,
         REDIS_URL=stack.enter_context(private_redis()),
         MANTRA_INSTANCE_PATH=str(tmp / "instance"),
         MANTRA_RATE_LIMIT_FACTOR="100000",

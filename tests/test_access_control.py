@@ -54,6 +54,7 @@ FORM = {
     "questions": "when",
     "outcome": "support_given",
     "assignee": "",
+    "reason": "significant_harm",
 }
 
 
@@ -197,6 +198,7 @@ def _state(referral: Referral) -> tuple:
         r.status,
         r.assigned_to_id,
         r.outcome,
+        r.keep_reason,
         db.session.scalar(sa.select(sa.func.count()).select_from(Note).where(Note.referral_id == r.id)),
         db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.report_id == r.report_id)),
         db.session.scalar(sa.select(sa.func.count()).select_from(ReportKey).where(ReportKey.report_id == r.report_id)),

@@ -294,3 +294,30 @@ def test_sealed_content_altered_in_the_database_shows_a_plain_page_not_an_error(
     _enrol(client)
     page = client.get(f"/triage/referrals/{referral.id}")
     assert page.status_code == 409 and "cannot be opened" in page.text and "second report" not in page.text
+
+
+def test_a_partner_records_why_an_incident_is_kept_and_an_erased_report_says_so(client, app):
+    made, police, officer = _police_officer()
+    _one_report(app)
+    referral = _police_referral(police)
+    db.session.execute(sa.update(Report).values(incident_type="incident"))  # a non-crime hate incident
+    db.session.commit()
+    _enrol(client)
+    link = f"/triage/referrals/{referral.id}"
+    page = client.get(link).text
+    assert "Keeping this record" in page
+    odd = client.post(f"{link}/keep", data={"csrf_token": csrf(page), "reason": "because"})
+    assert odd.status_code == 200 and "Select whether there is a reason to keep this record" in errors(odd.text)
+    kept = client.post(
+        f"{link}/keep", data={"csrf_token": csrf(page), "reason": "significant_harm"}, follow_redirects=True
+    )
+    assert "Saved: the record is kept." in kept.text
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).keep_reason == "significant_harm"
+    detail = db.session.scalar(sa.select(AuditEvent.detail).where(AuditEvent.action == "referral.keep_reason"))
+    assert detail["reason"] == "significant_harm"
+    reference = db.session.scalar(sa.select(Report.reference))
+    erased = app.test_cli_runner().invoke(args=["mantra", "erase", reference, "--reason", "asked", "--yes"])
+    assert erased.exit_code == 0, erased.output
+    gone = client.get(link)
+    assert gone.status_code == 410 and "content was erased" in gone.text and "shouted" not in gone.text

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from ..crypto import vault
 from ..extensions import db
 from ..models import (
+    KEEP_REASONS,
     OUTCOME_LABELS,
     AuditEvent,
     MessageDirection,
@@ -177,6 +178,17 @@ def close(user: StaffUser, referral: Referral, outcome: str) -> int | None:
     if not still_open:
         report.status = ReportStatus.CLOSED
     return notices.reporter_news(report, f"closed-{referral.partner_id}")
+
+
+def keep(user: StaffUser, referral: Referral, reason: str | None) -> bool:
+    """Record (or clear) why this partner keeps a non-crime incident's record
+    past the short period (KEEP_REASONS); without a reason from any partner,
+    the retention rules erase it. Audited."""
+    if reason is not None and reason not in KEEP_REASONS:
+        return False
+    referral.keep_reason = reason
+    audit_referral("referral.keep_reason", user, referral, reason=reason)
+    return True
 
 
 # --- sealed notes: this partner's own, on one referral ----------------------

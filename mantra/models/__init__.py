@@ -3,6 +3,7 @@ column types, and the tables. Facets are in clear; content is sealed."""
 
 from .enums import (
     CHANNEL_LABELS,
+    KEEP_REASONS,
     KIND_LABELS,
     MONITORED_STRANDS,
     OUTCOME_LABELS,
@@ -81,6 +82,7 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "RULE_FACETS",
+    "KEEP_REASONS",
     "OUTCOME_LABELS",
     "CHANNEL_LABELS",
     "REPORTER_ROLE_LABELS",

@@ -177,6 +177,13 @@ REPORTER_ROLE_LABELS = {
 }
 
 # How a referral can end: a fixed list, so outcomes can be counted.
+# Why a partner keeps a non-crime hate incident's record past the short period
+# (the 2023 code of practice): without one, the retention rules erase it.
+KEEP_REASONS = {
+    "significant_harm": _l("A real risk of significant harm to someone"),
+    "future_offence": _l("A real risk that a criminal offence will be committed"),
+}
+
 OUTCOME_LABELS = {
     "support_given": _l("Support given"),
     "passed_to_police": _l("Passed to the police"),

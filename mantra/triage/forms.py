@@ -8,7 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
-from ..models import OUTCOME_LABELS
+from ..models import KEEP_REASONS, OUTCOME_LABELS
 from ..web.forms import ChoiceField, ChoicesField, ListField, clean_text, submit_button, text
 from .labels import ASK_LABELS
 
@@ -47,6 +47,15 @@ class AssignForm(FlaskForm):
 class CloseForm(FlaskForm):
     outcome = ChoiceField(_l("Outcome"), list(OUTCOME_LABELS.items()), _l("Select the outcome"))
     close = submit_button(_l("Close the referral"))
+
+
+class KeepForm(FlaskForm):
+    reason = ChoiceField(
+        _l("Is there a reason to keep this record?"),
+        [*KEEP_REASONS.items(), ("none", _l("No: erase it when the short period is over"))],
+        _l("Select whether there is a reason to keep this record"),
+    )
+    keep = submit_button(_l("Save"))
 
 
 class NoteForm(FlaskForm):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -17,12 +18,12 @@ from ..crypto import vault
 from ..domain import casework, duplicates, evidence, messages, queue
 from ..domain.permissions import Permission
 from ..extensions import db
-from ..models import KIND_LABELS, OUTCOME_LABELS, REPORTER_ROLE_LABELS, STRAND_LABELS
+from ..models import KIND_LABELS, OUTCOME_LABELS, REPORTER_ROLE_LABELS, STRAND_LABELS, Report
 from ..web import previews, staff
 from ..web.forms import page_number, row_id
 from ..web.staff import needs
 from . import bp, labels, listing
-from .forms import AskForm, AssignForm, CloseForm, LinkForm, MessageForm, NoteForm, ReferOnForm
+from .forms import AskForm, AssignForm, CloseForm, KeepForm, LinkForm, MessageForm, NoteForm, ReferOnForm
 from .labels import ASK_LABELS, EVENT_LABELS, REFERRAL_STATUS_LABELS
 
 
@@ -44,7 +45,15 @@ def _cannot_open(user, found, why) -> None:
 
 
 def _open(user, key, found):
-    """The report behind the referral, opened with the member's keys (audited)."""
+    """The report behind the referral, opened with the member's keys (audited),
+    or the page saying its content was erased."""
+    reference, erased_at = db.session.execute(
+        sa.select(Report.reference, Report.erased_at).where(Report.id == found.report_id)
+    ).one()
+    if erased_at is not None:
+        db.session.rollback()
+        page = render_template("triage/erased.html", form=None, reference=reference, erased_at=erased_at)
+        abort(make_response(page, 410))
     try:
         return casework.open_referral(user, key, found)
     except casework.CaseworkError as exc:
@@ -60,6 +69,7 @@ FORMS = {
     "note_form": NoteForm,
     "ask_form": AskForm,
     "refer_form": ReferOnForm,
+    "keep_form": KeepForm,
 }
 
 
@@ -76,6 +86,8 @@ def _render_referral(user, key, found, failed, opened):
     forms = {name: failed if isinstance(failed, cls) else cls(formdata=None) for name, cls in FORMS.items()}
     if not isinstance(failed, AssignForm):
         forms["assign_form"].assignee.data = str(found.assigned_to_id or "")
+    if not isinstance(failed, KeepForm):
+        forms["keep_form"].reason.data = found.keep_reason or "none"
     forms["assign_form"].assignee.choices = [("", _l("Nobody"))] + [
         (str(c.id), c.display_name) for c in casework.colleagues(user)
     ]
@@ -159,6 +171,22 @@ def close(referral_id: int):
         return _referral_page(user, key, found, form)
     news = casework.close(user, found, form.outcome.data)
     return _done(referral_id, _l("The referral is closed."), news)
+
+
+@bp.post("/referrals/<int:referral_id>/keep")
+@needs(Permission.WORK_REFERRALS)
+def keep(referral_id: int):
+    """Whether a non-crime incident's record is kept past the short period, and why."""
+    user, key, found = _case(referral_id)
+    form = KeepForm()
+    if not form.validate():
+        return _referral_page(user, key, found, form)
+    reason = None if form.reason.data == "none" else form.reason.data
+    casework.keep(user, found, reason)
+    said = (
+        _l("Saved: the record is kept.") if reason else _l("Saved: the record is erased when the short period is over.")
+    )
+    return _done(referral_id, said)
 
 
 @bp.post("/referrals/<int:referral_id>/acknowledge")

@@ -7,7 +7,7 @@ from werkzeug.routing import IntegerConverter
 
 from ..domain import limits
 from ..extensions import db
-from . import i18n, security, sessions, uploads
+from . import health, i18n, security, sessions, uploads
 
 
 class RowId(IntegerConverter):
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.request_class = uploads.InMemoryRequest
     i18n.init_app(app)
     security.init_app(app)
+    health.init_app(app)
     app.add_template_global(limits, "limits")  # messages render limits from the one place they are set
     app.add_template_global(home_url)
 
