@@ -17,6 +17,7 @@ from mantra.extensions import db
 from mantra.models import (
     AuditEvent,
     IncidentType,
+    RecipientKind,
     Referral,
     ReferralStatus,
     Report,
@@ -63,7 +64,11 @@ def _every_key_tries(report_id: int, wraps: list[ReportKey], keys: dict, code: s
     opened = []
     for wrap in wraps:
         for name, key in [*keys.items(), ("reporter", reporter)]:
-            info = intake.report_key_info(report_id, wrap.recipient, wrap.partner_id)
+            info = (
+                intake.intake_info(db.session.get(Report, report_id))  # binds the routing facets
+                if wrap.recipient == RecipientKind.INTAKE
+                else intake.report_key_info(report_id, wrap.recipient, wrap.partner_id)
+            )
             try:
                 locked = vault.unwrap(wrap.wrap, key, info)
             except vault.VaultError:
@@ -217,3 +222,54 @@ def test_the_rules_plan_first_then_erase_what_is_still_due_a_day_later(app, redi
         assert shredding.exists(row.shred_id) == (row.erased_at is None), name
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "report.erased")).all()
     assert sorted(e.detail["rule"] for e in events) == ["crime", "incident"]
+
+
+def test_an_unrouted_report_erased_opens_with_neither_the_intake_key_nor_the_receipt(app, key_files, redis_conn):
+    _partners, area = make_partners()
+    report, code = intake.store_report(marked_submission("NOTROUTED", area.id))
+    db.session.commit()
+    before = _wraps(report.id)
+    keys = {"intake": key_files["intake"], "recovery": key_files["recovery"]}
+    assert _every_key_tries(report.id, before, keys, code) == ["intake", "reporter"]
+    report = db.session.get(Report, report.id)
+    erased = retention.erase(report, "test")
+    db.session.commit()
+    retention.shred_keys([erased])
+    assert _every_key_tries(report.id, before, keys, code) == []
+
+
+def test_a_shred_key_whose_report_never_arrived_is_swept(app):
+    from datetime import UTC, datetime
+
+    _partners, area = make_partners()
+    report, _code = intake.store_report(marked_submission("ARRIVED", area.id))
+    db.session.commit()
+    orphan, _locked = shredding.new(vault.new_data_key())  # the sending failed after its key was made
+    later = datetime.now(UTC) + timedelta(days=2)
+    assert retention.sweep_orphan_keys(datetime.now(UTC)) == 0  # too new to judge
+    assert retention.sweep_orphan_keys(later) == 1
+    assert not shredding.exists(orphan) and shredding.exists(db.session.get(Report, report.id).shred_id)
+
+
+def test_the_daily_pass_plans_once_a_day_and_says_so_in_the_audit_trail(app, redis_conn):
+    from mantra.jobs import housekeeping
+
+    partners, area = make_partners()
+    report, _code = intake.store_report(marked_submission("DAILY", area.id))
+    db.session.add(
+        Referral(
+            report_id=report.id,
+            partner_id=partners["tvp-oxford"][0].id,
+            status=ReferralStatus.CLOSED,
+            closed_at=utcnow() - timedelta(days=7 * 366),
+        )
+    )
+    db.session.commit()
+    assert housekeeping.apply_retention().endswith("erased 0 reports, 1 due for erasure")
+    assert db.session.get(Report, report.id).erase_after is not None
+    (planned,) = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "retention.planned"))
+    assert planned.detail["reports"] == [report.id]
+    assert (
+        housekeeping.apply_retention().startswith("removed 0 old drafts")
+        and "due" not in housekeeping.apply_retention()
+    )

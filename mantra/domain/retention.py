@@ -159,6 +159,17 @@ def apply(now: datetime) -> list[Erased]:
     ]
 
 
+def sweep_orphan_keys(now: datetime) -> int:
+    """Shred keys made a day to a week ago whose report never arrived (the
+    sending failed after the key was committed): they lock nothing; delete them."""
+    made = shredding.made_between(now - timedelta(days=7), now - timedelta(days=1))
+    used = set()
+    for start in range(0, len(made), 1000):
+        batch = made[start : start + 1000]
+        used.update(db.session.scalars(sa.select(Report.shred_id).where(Report.shred_id.in_(batch))))
+    return shredding.shred([shred_id for shred_id in made if shred_id not in used])
+
+
 def sweep_drafts(now: datetime) -> int:
     """Drafts and follow-up sessions past their time (they hold sealed answers and keys)."""
     expired = sa.select(Draft.id).where(Draft.expires_at <= now)

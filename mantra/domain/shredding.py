@@ -17,6 +17,7 @@ deleted by the retention job.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
@@ -90,6 +91,13 @@ def shred(shred_ids: list[str]) -> int:
         return 0
     with _engine().begin() as conn:
         return conn.execute(shred_key.delete().where(shred_key.c.id.in_(shred_ids))).rowcount
+
+
+def made_between(start: datetime, end: datetime) -> list[str]:
+    """Ids of the shred keys made in [start, end): for the sweep of keys whose report never arrived."""
+    with _engine().connect() as conn:
+        query = sa.select(shred_key.c.id).where(shred_key.c.created_at >= start, shred_key.c.created_at < end)
+        return list(conn.scalars(query))
 
 
 def exists(shred_id: str) -> bool:

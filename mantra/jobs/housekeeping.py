@@ -42,7 +42,9 @@ def apply_retention() -> str:
     db.session.commit()
     retention.shred_keys(erased)
     retention.shred_recent(now)
+    retention.sweep_orphan_keys(now)
     planned = retention.plan(now)
+    audit.record("retention.planned", reports=[r.id for r, _rule in planned], erased=[e.reference for e in erased])
     for e in erased:
         log.info("retention: erased %s", e.reference)
     db.session.commit()
