@@ -246,6 +246,7 @@ def run(args, stack: contextlib.ExitStack, tmp: Path) -> None:
         if not waiting and not unsent:
             break
         time.sleep(2)
+    log(f"waited for the workers: {waiting} reports unrouted, {unsent} e-mails unsent")
     with engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT reference, status FROM report")).all()
         routed_events = dict(
@@ -281,7 +282,9 @@ def run(args, stack: contextlib.ExitStack, tmp: Path) -> None:
         f"web1 started {webs[0].starts} times, worker1 {workers[0].starts} times"
     )
     if not all(checks.values()):
-        raise BenchError("a check failed: the logs are in " + str(tmp))
+        kept = Path(f"/tmp/mantra-failover-{int(time.time())}")
+        shutil.copytree(tmp, kept, ignore=shutil.ignore_patterns("instance"))
+        raise BenchError(f"a check failed: the logs are in {kept}")
 
 
 def main() -> None:

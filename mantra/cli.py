@@ -233,8 +233,17 @@ def worker_command(burst, name):
                 break
             except RedisError as exc:
                 click.secho(f"Waiting for Redis ({type(exc).__name__}); reports wait in the database.", fg="yellow")
-        worker = Worker(queue.QUEUES, connection=connection, app=app, name=name)
-        worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        # A name of its own each time: RQ refuses a name still registered by a
+        # worker that was killed (its entry lasts minutes), so a fixed name
+        # would keep a restarted worker from starting at all.
+        worker = Worker(
+            queue.QUEUES, connection=connection, app=app, name=name and f"{name}.{os.getpid()}.{time.time_ns()}"
+        )
+        try:
+            worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        except RedisError as exc:  # Redis went away mid-loop (even while RQ was signing the worker off)
+            click.secho(f"Lost Redis ({type(exc).__name__}); starting again when it is back.", fg="yellow")
+            continue
         if burst or worker._shutdown_requested_date is not None:  # stopped on request (SIGTERM, Ctrl+C)
             return
         # RQ's loop gives up when Redis goes away in the middle of a job: start again.

@@ -81,6 +81,38 @@ def test_reports_sent_while_redis_is_down_are_kept_and_routed_when_it_returns(ap
     assert len(mails) == 10
 
 
+def test_a_named_worker_killed_and_started_again_keeps_routing_through_a_redis_restart(app, client, partners, tmp_path):
+    """As systemd runs it (`--name host-1`, Restart=always): killed, it starts
+    again under its name at once; Redis stopping and starting again, it stays up."""
+    redis = RedisServer()
+    assert redis.start()
+    app.config["REDIS_URL"] = redis.url
+
+    def send_one():
+        client.get("/report/who?new=1")
+        answer_all(client)
+        assert all(submit(client)[1:])
+
+    running = WorkerProcess(app, tmp_path / "worker.log", name="host-1")
+    try:
+        send_one()
+        wait_for(_everything_done, 30, "the first report routed")
+        running.kill()  # a power cut: its name stays registered in Redis for minutes
+        running = WorkerProcess(app, tmp_path / "worker.log", name="host-1")
+        send_one()
+        wait_for(_everything_done, 30, "a report routed by the worker started again under its name")
+        redis.stop()
+        wait_for(lambda: "could not connect to Redis" in running.output(), 30, "the worker to notice")
+        assert redis.start()
+        send_one()
+        wait_for(_everything_done, 60, "a report routed after Redis came back")
+        assert running.process.poll() is None  # still running
+    finally:
+        running.stop()
+        redis.stop()
+    assert_routed_exactly_once(3)
+
+
 def _pause_at(statement: str):
     """A trigger that makes the worker wait, mid-job, on a lock the test holds."""
     with db.engine.begin() as conn:

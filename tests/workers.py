@@ -49,9 +49,10 @@ def worker_env(app, **extra) -> dict:
 
 
 class WorkerProcess:
-    def __init__(self, app, log: Path, burst: bool = False, **env):
+    def __init__(self, app, log: Path, burst: bool = False, name: str | None = None, **env):
         self.log = log
         args = [sys.executable, "-m", "flask", "--app", "mantra", "mantra", "worker"] + (["--burst"] if burst else [])
+        args += ["--name", name] if name else []
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
                 args, env=worker_env(app, **env), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
