@@ -199,27 +199,24 @@ def run(args, stack: contextlib.ExitStack, tmp: Path) -> None:
     results, failures, people = [], [], []
     begin = time.monotonic()
 
-    def chaos() -> None:
-        third = args.duration / 4  # a fault in each quarter; the last quarter sends with everything back
-        time.sleep(third)
-        log(f"{time.monotonic() - begin:5.1f} s  kill -9 web1")
-        webs[0].kill()
-        time.sleep(3)
-        webs[0].start()
-        log(f"{time.monotonic() - begin:5.1f} s  web1 started again")
-        time.sleep(third - 3)
-        log(f"{time.monotonic() - begin:5.1f} s  kill -9 worker1")
-        workers[0].kill()
-        time.sleep(3)
-        workers[0].start()
-        log(f"{time.monotonic() - begin:5.1f} s  worker1 started again")
-        time.sleep(third - 3)
-        log(f"{time.monotonic() - begin:5.1f} s  Redis stopped")
-        redis.stop()
-        time.sleep(3)
+    def restart_redis() -> None:
         if not redis.start():
             raise BenchError("Redis would not start again")
-        log(f"{time.monotonic() - begin:5.1f} s  Redis started again, empty")
+
+    faults = [  # one in each quarter of the run; the last quarter sends with everything back
+        ("kill -9 web1", webs[0].kill, "web1 started again", webs[0].start),
+        ("kill -9 worker1", workers[0].kill, "worker1 started again", workers[0].start),
+        ("Redis stopped", redis.stop, "Redis started again, empty", restart_redis),
+    ]
+
+    def chaos() -> None:
+        for said, stop, said_after, start in faults:
+            time.sleep(args.duration / 4 - 3)
+            log(f"{time.monotonic() - begin:5.1f} s  {said}")
+            stop()
+            time.sleep(3)
+            start()
+            log(f"{time.monotonic() - begin:5.1f} s  {said_after}")
 
     chaos_thread = threading.Thread(target=chaos, daemon=True)
     chaos_thread.start()
