@@ -321,3 +321,33 @@ def test_a_partner_records_why_an_incident_is_kept_and_an_erased_report_says_so(
     assert erased.exit_code == 0, erased.output
     gone = client.get(link)
     assert gone.status_code == 410 and "content was erased" in gone.text and "shouted" not in gone.text
+
+
+def test_the_reporter_reads_what_happened_in_plain_words_and_never_a_note(client, app):
+    made, police, officer = _police_officer()
+    reporter, code = _one_report(app)
+    referral = _police_referral(police)
+    _enrol(client)
+    link = f"/triage/referrals/{referral.id}"
+    page = client.get(link).text
+    client.post(f"{link}/acknowledge", data={"csrf_token": csrf(page)})
+    client.post(f"{link}/note", data={"csrf_token": csrf(page), "note": "NOTEMARK: spoke to the neighbour"})
+    client.post(f"{link}/message", data={"csrf_token": csrf(page), "body": "MESSAGEMARK: we are looking at it"})
+    client.post(f"{link}/close", data={"csrf_token": csrf(page), "outcome": "support_given"})
+
+    post(reporter, "/follow-up/", {"code": code})
+    seen = reporter.get("/follow-up/report").text
+    timeline = seen.split('id="timeline"')[1].split("</ol>")[0]
+    steps = [
+        "We received your report.",
+        "Your report was passed to Thames Valley Police.",
+        "Thames Valley Police acknowledged your report",
+        "Thames Valley Police sent you a message.",
+        "Thames Valley Police finished their work on your report: Support given.",
+    ]
+    places = [timeline.find(step) for step in steps]
+    assert -1 not in places and places == sorted(places), timeline  # all there, oldest first
+    assert "NOTEMARK" not in seen and "MARK" not in timeline  # never a note; a message's words only in the thread
+    reporter.get("/language/pl?next=/follow-up/report")  # in the person's language
+    polish = reporter.get("/follow-up/report").text.split('id="timeline"')[1].split("</ol>")[0]
+    assert "Otrzymaliśmy Twoje zgłoszenie." in polish and "Udzielono wsparcia" in polish

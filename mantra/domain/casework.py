@@ -10,6 +10,9 @@ does not open is refused (CaseworkError), never shown as if it were genuine.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from ..crypto import vault
@@ -18,6 +21,7 @@ from ..models import (
     KEEP_REASONS,
     OUTCOME_LABELS,
     AuditEvent,
+    Message,
     MessageDirection,
     Note,
     NotificationKind,
@@ -67,6 +71,42 @@ def handling(report_id: int) -> list[str]:
             .order_by(Referral.created_at, Referral.id)
         )
     )
+
+
+@dataclass
+class Step:
+    """One thing that happened to a report, as its reporter is told: never
+    content, never a staff note; only when, what, and which organisation."""
+
+    at: datetime
+    what: str  # received, passed, acknowledged, message_in, message_out, closed
+    partner: str | None = None
+    outcome: str | None = None  # for "closed": an OUTCOME_LABELS key
+
+
+def reporter_timeline(report: Report) -> list[Step]:
+    """What has happened to the report, oldest first, from its referrals' and
+    messages' timestamps (the referral events), in a few queries."""
+    steps = [Step(report.submitted_at, "received")]
+    referrals = db.session.execute(
+        sa.select(Referral.created_at, Referral.acknowledged_at, Referral.closed_at, Referral.outcome, Partner.name)
+        .join(Partner, Partner.id == Referral.partner_id)
+        .where(Referral.report_id == report.id)
+    )
+    for created, acknowledged, closed, outcome, name in referrals:
+        steps.append(Step(created, "passed", name))
+        if acknowledged is not None:
+            steps.append(Step(acknowledged, "acknowledged", name))
+        if closed is not None and outcome in OUTCOME_LABELS:
+            steps.append(Step(closed, "closed", name, outcome))
+    sent = db.session.execute(
+        sa.select(Message.created_at, Message.direction, Partner.name)
+        .outerjoin(Partner, Partner.id == Message.partner_id)
+        .where(Message.report_id == report.id)
+    )
+    for at, direction, name in sent:
+        steps.append(Step(at, "message_out" if direction == MessageDirection.FROM_REPORTER else "message_in", name))
+    return sorted(steps, key=lambda step: step.at)
 
 
 def referral_for(user: StaffUser, referral_id: int) -> Referral | None:

@@ -19,7 +19,7 @@ from ..crypto import vault
 from ..domain import casework, intake, messages
 from ..domain.limits import FOLLOWUP_IDLE, FOLLOWUP_MAX, MAX_FILE_BYTES, MAX_FILES_PER_REPORT, megabytes, minutes
 from ..extensions import db, rate_limit
-from ..models import STATUS_LABELS, Attachment, MessageDirection, ReportStatus, utcnow
+from ..models import OUTCOME_LABELS, STATUS_LABELS, Attachment, MessageDirection, ReportStatus, utcnow
 from ..web import sessions
 from ..web.forms import clean_text, honeypot, submit_button, text
 from ..web.security import csrf_failed_page
@@ -210,6 +210,8 @@ def report():
         status=STATUS_LABELS[opened.report.status],
         status_help=STATUS_HELP[opened.report.status],
         handling=casework.handling(opened.report_id),
+        timeline=casework.reporter_timeline(opened.report),
+        outcomes=OUTCOME_LABELS,
         messages=_messages(opened),
         sent=request.args.get("sent"),
         unsent=bool(unsent),
