@@ -175,12 +175,18 @@ def generate(reports: int, part: int = 0, parts: int = 1) -> None:
     db.session.commit()
 
 
-def signed_in_officer(app) -> IsolatedClient:
+def signed_in(app, email: str) -> IsolatedClient:
+    """A member signed in for the first time: password, then an authenticator."""
     client = IsolatedClient(app, app.response_class)
-    post(client, "/triage/sign-in", {"email": "officer@tvp.example", "password": "a long staff password"})
+    post(client, "/triage/sign-in", {"email": email, "password": "a long staff password"})
     page = client.get("/triage/enrol").text
     secret = page.split('id="totp-secret">')[1].split("<")[0].replace(" ", "")
     client.post("/triage/enrol", data={"csrf_token": CSRF.search(page).group(1), "code": pyotp.TOTP(secret).now()})
+    return client
+
+
+def signed_in_officer(app) -> IsolatedClient:
+    client = signed_in(app, "officer@tvp.example")
     assert client.get("/triage/").status_code == 200
     return client
 

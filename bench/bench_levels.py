@@ -23,25 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pyotp  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bench.bench_inbox import bench_app, generate  # noqa: E402
+from bench.bench_inbox import bench_app, generate, signed_in  # noqa: E402
 from mantra.domain import exports, levels  # noqa: E402
 from mantra.extensions import db  # noqa: E402
 from mantra.models import LevelMonth, StaffRole  # noqa: E402
-from tests.conftest import PG_SERVER_URL, IsolatedClient  # noqa: E402
+from tests.conftest import PG_SERVER_URL  # noqa: E402
 from tests.factories import make_user  # noqa: E402
-from tests.journey import CSRF, post  # noqa: E402
-
-
-def signed_in_coordinator(app) -> IsolatedClient:
-    client = IsolatedClient(app, app.response_class)
-    post(client, "/triage/sign-in", {"email": "coordinator@vs.example", "password": "a long staff password"})
-    page = client.get("/triage/enrol").text
-    secret = page.split('id="totp-secret">')[1].split("<")[0].replace(" ", "")
-    client.post("/triage/enrol", data={"csrf_token": CSRF.search(page).group(1), "code": pyotp.TOTP(secret).now()})
-    return client
 
 
 def per_query(app, month) -> None:
@@ -81,7 +70,7 @@ def main() -> None:
                 exports.build(levels.month(month), kind, rule)
                 took = time.perf_counter() - t
                 print(f"  {kind:5} {'published' if rule else 'internal':10}               {took:6.2f}")
-        client = signed_in_coordinator(app)
+        client = signed_in(app, "coordinator@vs.example")
         path = f"/levels/?month={month:%Y-%m}"
         t = time.perf_counter()
         assert client.get(path).status_code == 200

@@ -46,6 +46,17 @@ def _police_referral(police) -> Referral:
     return db.session.scalar(sa.select(Referral).where(Referral.partner_id == police.id))
 
 
+def _officer_on_a_referral(client, app):
+    """A report routed to the police, and their officer signed in on its page:
+    (the reporter's client, their receipt code, the referral, its link, the page)."""
+    _made, police, _officer = _police_officer()
+    reporter, code = _one_report(app)
+    referral = _police_referral(police)
+    _enrol(client)
+    link = f"/triage/referrals/{referral.id}"
+    return reporter, code, referral, link, client.get(link).text
+
+
 def test_a_note_is_sealed_for_the_partner_alone(client, app):
     made, police, officer = _police_officer()
     _one_report(app)
@@ -75,12 +86,7 @@ def test_a_note_is_sealed_for_the_partner_alone(client, app):
 
 
 def test_asking_for_more_information_reaches_the_reporter(client, app):
-    made, police, officer = _police_officer()
-    reporter, code = _one_report(app)
-    referral = _police_referral(police)
-    _enrol(client)
-    link = f"/triage/referrals/{referral.id}"
-    page = client.get(link).text
+    reporter, code, referral, link, page = _officer_on_a_referral(client, app)
     nothing = client.post(f"{link}/ask", data={"csrf_token": csrf(page), "extra": ""})
     assert nothing.status_code == 200 and "Select a question or write one" in errors(nothing.text)
     typed = client.post(f"{link}/ask", data={"csrf_token": csrf(page), "questions": "bogus", "extra": "Kept text"})
@@ -97,7 +103,7 @@ def test_asking_for_more_information_reaches_the_reporter(client, app):
     assert "They have asked you for more information" in seen
     assert "When did it happen?" in seen and "screenshots" in seen and "Which bus route was it?" in seen
     db.session.expire_all()
-    assert _police_referral(police).status == ReferralStatus.IN_PROGRESS
+    assert db.session.get(Referral, referral.id).status == ReferralStatus.IN_PROGRESS
 
 
 def test_referring_on_wraps_the_key_to_a_partner_the_person_agreed_to(client, app):
@@ -324,12 +330,7 @@ def test_a_partner_records_why_an_incident_is_kept_and_an_erased_report_says_so(
 
 
 def test_the_reporter_reads_what_happened_in_plain_words_and_never_a_note(client, app):
-    made, police, officer = _police_officer()
-    reporter, code = _one_report(app)
-    referral = _police_referral(police)
-    _enrol(client)
-    link = f"/triage/referrals/{referral.id}"
-    page = client.get(link).text
+    reporter, code, _referral, link, page = _officer_on_a_referral(client, app)
     client.post(f"{link}/acknowledge", data={"csrf_token": csrf(page)})
     client.post(f"{link}/note", data={"csrf_token": csrf(page), "note": "NOTEMARK: spoke to the neighbour"})
     client.post(f"{link}/message", data={"csrf_token": csrf(page), "body": "MESSAGEMARK: we are looking at it"})

@@ -176,7 +176,6 @@ REPORTER_ROLE_LABELS = {
     ReporterRole.CENTRE_STAFF: _l("A reporting centre"),
 }
 
-# How a referral can end: a fixed list, so outcomes can be counted.
 # Why a partner keeps a non-crime hate incident's record past the short period
 # (the 2023 code of practice): without one, the retention rules erase it.
 KEEP_REASONS = {
@@ -184,6 +183,7 @@ KEEP_REASONS = {
     "future_offence": _l("A real risk that a criminal offence will be committed"),
 }
 
+# How a referral can end: a fixed list, so outcomes can be counted.
 OUTCOME_LABELS = {
     "support_given": _l("Support given"),
     "passed_to_police": _l("Passed to the police"),
