@@ -9,6 +9,9 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
+# pytest-xdist processes: each has its own database, Redis server and browser.
+# Most tests wait on a worker, a server or Chromium, so two halve the time on two cores.
+TEST_PROCESSES ?= 2
 
 .PHONY: help run test setup services browser assets db clean
 
@@ -61,7 +64,7 @@ test:
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 	@tmp=$$(mktemp -d /tmp/mantra-test.XXXXXX); \
-	  $(VENV)/bin/pytest -q --basetemp="$$tmp" $(PYTEST_ARGS); status=$$?; rm -rf "$$tmp"; exit $$status
+	  $(VENV)/bin/pytest -q -n $(TEST_PROCESSES) --basetemp="$$tmp" $(PYTEST_ARGS); status=$$?; rm -rf "$$tmp"; exit $$status
 
 clean:
 	rm -rf $(VENV) node_modules mantra/static/css mantra/static/govuk

@@ -25,8 +25,10 @@ from .models import (
     Area,
     Notification,
     Partner,
+    PartnerKind,
     Referral,
     ReferralStatus,
+    ReplyTemplate,
     Report,
     ReportStatus,
     RoutingRule,
@@ -101,6 +103,9 @@ def seed_demo_command():
         db.session.add(
             RoutingRule(name=name, priority=priority, conditions=conditions, partner_id=partner_keys[slug][0].id)
         )
+    for partner, _key in partner_keys.values():
+        if partner.kind == PartnerKind.AGENCY:
+            db.session.add_all(ReplyTemplate(partner_id=partner.id, title=t, body=b) for t, b in demo.REPLIES)
     lines = []
     with click.progressbar(demo.USERS, label="Staff accounts (Argon2id)") as bar:
         for email, name, slug, role in bar:

@@ -73,6 +73,7 @@ def load(instance_path: str) -> dict:
     production = os.environ.get("MANTRA_ENV", "development") == "production"
     keys = instance / "keys"
     serve = os.environ.get("MANTRA_SERVE", "both")
+    phone = os.environ.get("MANTRA_CONTACT_PHONE", "01632 960 000")
     cfg: dict = {
         "MANTRA_ENV": "production" if production else "development",
         # Which rooms this web process serves: "public" (reporting, follow-up,
@@ -129,9 +130,11 @@ def load(instance_path: str) -> dict:
         or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "NEUTRAL_EXIT_URL": os.environ.get("MANTRA_EXIT_URL", "https://www.bbc.co.uk/weather"),
         "PARTNERSHIP_NAME": os.environ.get("MANTRA_PARTNERSHIP_NAME", "Oxford Community Safety Partnership"),
-        # How people reach the partnership (the privacy notice and the accessibility statement).
+        # How people reach the partnership (the privacy notice, the accessibility statement, 'Other ways to report').
         "CONTACT_EMAIL": os.environ.get("MANTRA_CONTACT_EMAIL", "hate-crime@partnership.example"),
-        "CONTACT_PHONE": os.environ.get("MANTRA_CONTACT_PHONE", "01632 960 000"),
+        "CONTACT_PHONE": phone,
+        # The number to dial through Relay UK, for people who are deaf or speech-impaired; empty leaves it out.
+        "TEXT_RELAY": os.environ.get("MANTRA_TEXT_RELAY", f"18001 {phone}"),
         "DPO_EMAIL": os.environ.get("MANTRA_DPO_EMAIL", "data-protection@partnership.example"),
         # Posts allowed per browser and per address, per form. A load test may
         # raise them all by MANTRA_RATE_LIMIT_FACTOR; the limiter still runs.

@@ -52,13 +52,25 @@ PARTNERS = [
         "centre-library",
         "Oxford Central Library reporting centre",
         PartnerKind.CENTRE,
-        dict(ack_sla_hours=48, duty_email="library-centre@oxford.example"),
+        dict(
+            ack_sla_hours=48,
+            duty_email="library-centre@oxford.example",
+            public_address="Ground floor enquiry desk\nCentral Library, Westgate\nOxford OX1 1DJ",
+            public_phone="01632 960 214",
+            opening_hours="Monday to Saturday, 9am to 5pm\nThursday until 7pm",
+        ),
     ),
     (
         "centre-east-oxford",
         "East Oxford Community Centre reporting centre",
         PartnerKind.CENTRE,
-        dict(ack_sla_hours=48, duty_email="eocc-centre@oxford.example"),
+        dict(
+            ack_sla_hours=48,
+            duty_email="eocc-centre@oxford.example",
+            public_address="44b Princes Street, off Cowley Road\nOxford OX4 1DD",
+            public_phone="01632 960 587",
+            opening_hours="Monday to Friday, 10am to 4pm\nWednesday drop-in, 6pm to 8pm",
+        ),
     ),
 ]
 
@@ -133,4 +145,23 @@ USERS = [
     ("eocc.centre@demo.mantra", "Marek Kowalski (East Oxford centre)", "centre-east-oxford", StaffRole.CENTRE),
     ("coordinator@demo.mantra", "Ruth Adams (partnership coordinator)", "victim-support", StaffRole.COORDINATOR),
     ("admin@demo.mantra", "Dev Patel (administrator)", "victim-support", StaffRole.ADMIN),
+]
+
+# Every agency starts with these reply templates; its administrator changes them.
+REPLIES = [
+    (
+        "First contact",
+        "Thank you for telling us about what happened. We have read your report and someone from our team "
+        "will contact you in the way you asked, within two working days.",
+    ),
+    (
+        "Support on offer",
+        "Thank you for your report. We can offer you support, whether or not you want anything else to happen. "
+        "Reply here to tell us if you would like it, and the best way and time to reach you.",
+    ),
+    (
+        "We cannot contact you",
+        "Thank you for your report. You did not give us a way to contact you, so we will write to you here. "
+        "Sign in with your receipt code to read our messages and to reply.",
+    ),
 ]

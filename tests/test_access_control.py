@@ -19,6 +19,7 @@ from mantra.models import (
     Partner,
     Referral,
     ReferralStatus,
+    ReplyTemplate,
     Report,
     ReportKey,
     ReportLink,
@@ -55,6 +56,7 @@ FORM = {
     "outcome": "support_given",
     "assignee": "",
     "reason": "significant_harm",
+    "title": "ACCESSMARK title",
 }
 
 
@@ -85,6 +87,11 @@ def _ids(own: Referral, other: Referral) -> dict:
     )
     rule_id = db.session.scalar(sa.select(RoutingRule.id).order_by(RoutingRule.id))
     area = db.session.scalar(sa.select(Area.id))
+    own_reply, other_reply = (
+        ReplyTemplate(partner_id=r.partner_id, title="Hello", body="Hello.") for r in (own, other)
+    )
+    db.session.add_all([own_reply, other_reply])
+    db.session.commit()
     return {
         "referral_id": (own.id, other.id),
         "attachment_id": (own_file, other_file),
@@ -92,6 +99,7 @@ def _ids(own: Referral, other: Referral) -> dict:
         "rule_id": (rule_id, rule_id),
         "partner_id": (own.partner_id, other.partner_id),
         "area_id": (area, area),  # areas are the partnership's, no partner's own
+        "template_id": (own_reply.id, other_reply.id),
         # a month of the reporting levels: facets of every partner's reports, for coordinators
         "year": (2026, 2026),
         "number": (10, 10),
@@ -204,6 +212,9 @@ def _state(referral: Referral) -> tuple:
         db.session.scalar(sa.select(sa.func.count()).select_from(ReportKey).where(ReportKey.report_id == r.report_id)),
         db.session.scalar(sa.select(sa.func.count()).select_from(Referral).where(Referral.report_id == r.report_id)),
         db.session.scalar(sa.select(sa.func.count()).select_from(ReportLink)),
+        db.session.execute(
+            sa.select(ReplyTemplate.title, ReplyTemplate.body).where(ReplyTemplate.partner_id == r.partner_id)
+        ).all(),
     )
 
 

@@ -4,7 +4,9 @@ cleaned copy, and never a 500 or lost typed text."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import re
 import struct
@@ -16,12 +18,18 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from mantra.crypto import vault
+from mantra.domain import intake
 from mantra.extensions import db
-from mantra.models import DraftFile
+from mantra.jobs.route import route_report
+from mantra.models import Attachment, DraftFile, Referral, Report
 
+from .conftest import IsolatedClient
 from .factories import make_partners, stored_file
-from .journey import answer_all, csrf, errors, post, submit
+from .journey import answer_all, answer_with_files, csrf, errors, post, submit
 from .test_reporting import _to_evidence, _upload
+from .test_storage import _database_bytes
+from .test_triage import _enrol, _police_officer
 
 
 @pytest.fixture
@@ -227,3 +235,102 @@ def test_a_file_is_removed_only_from_its_own_confirmation_page(client, partners)
     done = client.post(link, data={"csrf_token": csrf(confirm), "entry": entry}, follow_redirects=True)
     assert "File 1 has been removed. It was not sent." in done.text
     assert "first.png" not in done.text and "second.png" in done.text
+
+
+# --- fingerprints: SHA-256 of the bytes sent and of the stored copy ----------
+
+
+def _photo_with_text(colour: str) -> bytes:
+    """A PNG carrying a text chunk, which screening drops: the stored copy differs from what was sent."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Software", "SecretPhoneMaker")
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), colour).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _fingerprints(html: str) -> list[str]:
+    """The SHA-256 fingerprints a page shows, in order, each as one code."""
+    return [code.replace("<wbr>", "") for code in re.findall(r"<code[^>]*>(.*?)</code>", html, re.S)]
+
+
+def _evidence_section(html: str) -> str:
+    return html.split('id="evidence-files"', 1)[1].split("</ul>", 1)[0]
+
+
+def _officer_on_the_referral(client) -> str:
+    """Route the report (police consent given) and sign the police officer in: the referral's link."""
+    route_report(db.session.scalar(sa.select(Report.id)))
+    db.session.commit()
+    _enrol(client)
+    return f"/triage/referrals/{db.session.scalar(sa.select(sa.func.min(Referral.id)))}"
+
+
+def test_the_reporter_and_the_officer_see_the_fingerprints_of_the_file_sent_and_of_the_stored_copy(client, app, caplog):
+    _police_officer()
+    reporter = IsolatedClient(app, app.response_class)
+    sent, later = _photo_with_text("purple"), _photo_with_text("orange")
+    answer_with_files(reporter, [("screenshot.png", sent)])
+    confirmation, _, code = submit(reporter)
+    received, stored = hashlib.sha256(sent).hexdigest(), hashlib.sha256(stored_file(code)).hexdigest()
+    assert received != stored  # screening re-encoded it: two fingerprints
+    assert _fingerprints(confirmation.text) == [received, stored]
+    assert (
+        "screenshot.png" in confirmation.text and "A fingerprint is a code worked out from a file." in confirmation.text
+    )
+    receipt = reporter.get("/report/sent/print").text
+    assert _fingerprints(receipt) == [received, stored] and "screenshot.png" in receipt
+
+    post(reporter, "/follow-up/", {"code": code})  # a file added later, with a message
+    followup = post(
+        reporter,
+        "/follow-up/report",
+        {"body": "Another screenshot.", "file": (io.BytesIO(later), "later.png")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    later_shown = _fingerprints(followup.text)
+    assert len(later_shown) == 2 and later_shown[0] == hashlib.sha256(later).hexdigest()
+
+    link = _officer_on_the_referral(client)
+    files = _evidence_section(client.get(link).text)
+    assert "SHA-256 as received" in files and "SHA-256 as stored" in files
+    assert _fingerprints(files) == [received, stored, *later_shown]
+    ids = db.session.scalars(sa.select(Attachment.id).order_by(Attachment.id)).all()
+    downloads = [client.get(f"{link}/files/{i}/download").data for i in ids]
+    assert [hashlib.sha256(d).hexdigest() for d in downloads] == [stored, later_shown[1]]
+
+    dump = _database_bytes(app)  # sealed with the file, never in clear
+    for fingerprint in (received, stored, *later_shown):
+        assert fingerprint.encode() not in dump and fingerprint not in caplog.text
+
+
+def test_a_fingerprint_not_recorded_or_not_a_sha256_is_not_shown(client, app):
+    _police_officer()
+    reporter = IsolatedClient(app, app.response_class)
+    answer_with_files(reporter, [("older.png", _png(4, 4)), ("forged.png", _png(5, 5))])
+    _, _, code = submit(reporter)
+    opened = intake.open_with_receipt(code)
+    older, forged = db.session.scalars(sa.select(Attachment).order_by(Attachment.id)).all()
+    # As metadata from before fingerprints were kept, and as a database writer with the key might forge it.
+    metas = {
+        older.id: {"filename": "older.png", "content_type": "image/png"},
+        forged.id: {
+            "filename": "forged.png",
+            "content_type": "image/png",
+            "received_sha256": "A" * 64,
+            "stored_sha256": "<b>" + "a" * 61,
+        },
+    }
+    for attachment in (older, forged):
+        place = intake.attachment_place(attachment)
+        meta = json.dumps(metas[attachment.id]).encode()
+        attachment.sealed_meta = vault.seal(opened.data_key, meta, table="attachment", row_id=place, field="meta")
+    db.session.commit()
+
+    files = _evidence_section(client.get(_officer_on_the_referral(client)).text)
+    assert "older.png" in files and "forged.png" in files
+    assert files.count("Not recorded") == 4 and _fingerprints(files) == []
+    assert "A" * 64 not in files and "a" * 61 not in files

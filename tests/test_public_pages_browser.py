@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser_support import assert_no_axe_violations, assert_no_console_errors, serve_stub
 
-PUBLIC_PAGES = ["/", "/staying-safe-online", "/privacy", "/accessibility", "/no-such-page"]
+PUBLIC_PAGES = ["/", "/easy-read", "/staying-safe-online", "/privacy", "/accessibility", "/no-such-page"]
 EXIT_BUTTON = ".govuk-exit-this-page__button"
 # The stub names its own icon, so Chromium does not ask the (unreachable) site for one.
 NEUTRAL_STUB = (

@@ -69,7 +69,8 @@ def test_sending_twice_shows_the_same_confirmation_and_makes_one_report(client, 
     code = receipt_code(first.text)
     assert second.status_code == 200 and receipt_code(second.text) == code
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
-    # The draft now holds the reference and code only (to show them again), no answer and no file.
+    # The draft now holds the reference and code only (to show them again, with the
+    # fingerprints of any files), no answer and no file.
     held = opened_draft(client)["sent"]
     assert held.pop("until")
     assert held == {
@@ -78,6 +79,7 @@ def test_sending_twice_shows_the_same_confirmation_and_makes_one_report(client, 
         "may_contact": False,
         "news": False,
         "token": form["send_token"],
+        "files": [],
     }
     assert not db.session.scalar(sa.select(DraftFile.id))
 

@@ -85,6 +85,21 @@ def test_a_partner_administrator_works_a_referral_and_the_admin_pages(scripting,
     page.goto(base + "/admin/audit")
     assert page.locator("#audit-events tbody tr").count() > 5
     assert_no_axe_violations(page)
+
+    page.goto(base + "/admin/replies")
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Add a reply template").click()
+    page.wait_for_load_state("load")
+    page.get_by_label("Name").fill("First contact")
+    page.get_by_role("button", name="Save template").click()  # no message yet: kept, with the error
+    page.wait_for_load_state("load")
+    assert page.get_by_label("Name").input_value() == "First contact"
+    assert_no_axe_violations(page)
+    page.get_by_label("Message").fill("Thank you for telling us. We will call you soon.")
+    page.get_by_role("button", name="Save template").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#reply-templates").is_visible()
+    assert_no_axe_violations(page)
     context.close()
 
 

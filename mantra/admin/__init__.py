@@ -13,4 +13,4 @@ from ..web import staff
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
 staff.guard(bp)
 
-from . import organisations, people, rules, views  # noqa: E402,F401  (the views, registered on bp)
+from . import organisations, people, replies, rules, views  # noqa: E402,F401  (the views, registered on bp)

@@ -87,6 +87,22 @@ class PartnerForm(FlaskForm):
         _l("Select yes if it is a university or college"),
         description=_l("People reporting who are students are asked which one they attend."),
     )
+    # A reporting centre's details for the public pages: the form keeps them for centres only.
+    public_address = text(
+        _l("Address (optional)"),
+        300,
+        area=True,
+        hint=_l("Where people can come to report in person, on as many lines as it needs."),
+        short=_l("The address"),
+    )
+    public_phone = text(_l("Phone number (optional)"), 40, short=_l("The phone number"))
+    opening_hours = text(
+        _l("Opening hours (optional)"),
+        300,
+        area=True,
+        hint=_l("For example, Monday to Friday, 9am to 5pm."),
+        short=_l("The opening hours"),
+    )
     active = ChoiceField(
         _l("Is it active?"),
         YES_NO,

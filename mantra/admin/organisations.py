@@ -82,12 +82,17 @@ def _edit_form(partner: Partner) -> PartnerForm:
                 "duty_email": partner.duty_email or "",
                 "duty_lead_email": partner.duty_lead_email or "",
                 "serves_students": _yes(partner.serves_students),
+                "public_address": partner.public_address or "",
+                "public_phone": partner.public_phone or "",
+                "opening_hours": partner.opening_hours or "",
                 "active": _yes(partner.active),
                 "default_triage": _yes(partner.is_default_triage),
             }
         )
     if partner.kind == PartnerKind.CENTRE:
         del form.serves_students
+    else:  # only a reporting centre is listed on the public pages
+        del form.public_address, form.public_phone, form.opening_hours
     if partner.kind == PartnerKind.CENTRE or partner.is_police:
         del form.default_triage
         return form
@@ -157,6 +162,9 @@ def _save_partner(user, partner: Partner, form: PartnerForm) -> None:
     }
     if "serves_students" in form:
         wanted["serves_students"] = form.serves_students.data == "yes"
+    for name in ("public_address", "public_phone", "opening_hours"):
+        if name in form:
+            wanted[name] = form[name].data or None
     if "default_triage" in form and form.default_triage.data == "yes" and not partner.is_default_triage:
         wanted["is_default_triage"] = True
         # Choosing one clears the other, in the same transaction: never none, never two.

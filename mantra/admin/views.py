@@ -21,6 +21,12 @@ SECTIONS = (
         _l("Your organisation’s members"),
         _l("Give a member access to your organisation’s reports, or take it away"),
     ),
+    (
+        Permission.PARTNER_ADMIN,
+        "admin.replies",
+        _l("Reply templates"),
+        _l("Short first messages your members can start from when they write to a reporter"),
+    ),
     (Permission.SYSTEM_ADMIN, "admin.users", _l("Users"), _l("Add staff, change their role, reset a lost account")),
     (
         Permission.SYSTEM_ADMIN,

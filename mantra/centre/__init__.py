@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from ..crypto import vault
-from ..domain import accounts, audit, signin
+from ..domain import accounts, audit, consent, queue, signin
 from ..domain.limits import CENTRE_IDLE, CENTRE_MAX, LOCK_AFTER, LOCK_FOR, minutes
 from ..extensions import db, rate_limit
 from ..models import STATUS_LABELS, PartnerKind, Report, StaffRole, StaffUser
 from ..web import sessions
-from ..web.forms import PasswordForm, StaffSignInForm
+from ..web.forms import ConfirmForm, PasswordForm, StaffSignInForm
 from ..web.security import safe_next
 
 bp = Blueprint("centre", __name__, template_folder="templates", url_prefix="/centre")
@@ -145,3 +145,62 @@ def submissions():
         sa.select(Report).where(Report.centre_partner_id == user.partner_id).order_by(Report.submitted_at.desc())
     ).all()
     return render_template("centre/submissions.html", user=user, reports=reports, status_labels=STATUS_LABELS)
+
+
+def _centre_report(report_id: int) -> tuple[StaffUser, Report] | None:
+    """The signed-in member and a report their centre made; None otherwise
+    (another centre's report looks the same as none)."""
+    user = g.centre_user
+    report = db.session.get(Report, report_id) if user is not None else None
+    if report is None or report.centre_partner_id != user.partner_id:
+        return None
+    return user, report
+
+
+@bp.get("/reports/<int:report_id>/sharing")
+def sharing(report_id: int):
+    """Who can see a report the centre made, to change on the person's behalf."""
+    if g.centre_user is None:
+        return redirect(url_for("centre.sign_in", next=request.path))
+    found = _centre_report(report_id) or abort(404)
+    return render_template(
+        "centre/sharing.html",
+        report=found[1],
+        holders=consent.holders(report_id),
+        withdrawn=request.args.get("withdrawn"),
+        narrowed=request.args.get("narrowed"),
+    )
+
+
+@bp.route("/reports/<int:report_id>/sharing/<int:partner_id>", methods=["GET", "POST"])
+def stop_sharing(report_id: int, partner_id: int):
+    """Stop one organisation seeing the report, for the person who asked the centre to."""
+    if g.centre_user is None:
+        return redirect(url_for("centre.sign_in", next=request.path))
+    user, report = _centre_report(report_id) or abort(404)
+    holder = consent.holder(report_id, partner_id)
+    back = url_for("centre.sharing", report_id=report_id)
+    if holder is None:
+        return redirect(back)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        notice = consent.withdraw(report, partner_id, by="centre", actor_id=user.id)
+        db.session.commit()
+        if notice is not None:
+            queue.enqueue_notification(notice)
+        return redirect(url_for("centre.sharing", report_id=report_id, withdrawn=1))
+    return render_template("consent/stop_sharing.html", **consent.what_it_means(report, holder), form=form, back=back)
+
+
+@bp.route("/reports/<int:report_id>/sharing/no-more", methods=["GET", "POST"])
+def stop_passing_on(report_id: int):
+    if g.centre_user is None:
+        return redirect(url_for("centre.sign_in", next=request.path))
+    user, report = _centre_report(report_id) or abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        consent.stop_passing_on(report, by="centre", actor_id=user.id)
+        db.session.commit()
+        return redirect(url_for("centre.sharing", report_id=report_id, narrowed=1))
+    back = url_for("centre.sharing", report_id=report_id)
+    return render_template("consent/no_more.html", form=form, report=report, back=back)

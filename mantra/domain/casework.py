@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import (
     KEEP_REASONS,
     OUTCOME_LABELS,
+    WITHDRAWN,
     AuditEvent,
     Message,
     MessageDirection,
@@ -30,6 +31,7 @@ from ..models import (
     RecipientKind,
     Referral,
     ReferralStatus,
+    ReplyTemplate,
     Report,
     ReportKey,
     ReportStatus,
@@ -60,26 +62,13 @@ class CaseworkError(Exception):
     """The member's keys do not open this report (no grant, or a row altered)."""
 
 
-def handling(report_id: int) -> list[str]:
-    """The names of the organisations that have a report, in the order they got it
-    (what the reporter is shown with their receipt code)."""
-    return list(
-        db.session.scalars(
-            sa.select(Partner.name)
-            .join(Referral, Referral.partner_id == Partner.id)
-            .where(Referral.report_id == report_id)
-            .order_by(Referral.created_at, Referral.id)
-        )
-    )
-
-
 @dataclass
 class Step:
     """One thing that happened to a report, as its reporter is told: never
     content, never a staff note; only when, what, and which organisation."""
 
     at: datetime
-    what: str  # received, passed, acknowledged, message_in, message_out, closed
+    what: str  # received, passed, acknowledged, message_in, message_out, closed, withdrawn
     partner: str | None = None
     outcome: str | None = None  # for "closed": an OUTCOME_LABELS key
 
@@ -99,6 +88,8 @@ def reporter_timeline(report: Report) -> list[Step]:
             steps.append(Step(acknowledged, "acknowledged", name))
         if closed is not None and outcome in OUTCOME_LABELS:
             steps.append(Step(closed, "closed", name, outcome))
+        elif closed is not None and outcome == WITHDRAWN:
+            steps.append(Step(closed, "withdrawn", name))
     sent = db.session.execute(
         sa.select(Message.created_at, Message.direction, Partner.name)
         .outerjoin(Partner, Partner.id == Message.partner_id)
@@ -177,6 +168,15 @@ def message_reporter(
     if report.status != ReportStatus.CLOSED:
         report.status = ReportStatus.IN_PROGRESS
     return notices.reporter_news(report, f"message-{message_id}")
+
+
+def reply_templates(partner_id: int) -> list[ReplyTemplate]:
+    """The partner's ready-made first messages, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(ReplyTemplate).where(ReplyTemplate.partner_id == partner_id).order_by(ReplyTemplate.title)
+        )
+    )
 
 
 def colleagues(user: StaffUser) -> list[StaffUser]:

@@ -51,7 +51,14 @@ def new_reference() -> str:
 class EvidenceFile:
     filename: str
     content_type: str
-    data: bytes
+    data: bytes  # the screened copy: what is stored
+    # SHA-256 of the bytes the person sent, before screening: with the stored
+    # copy's, it shows later that a file is the one handed over. None: not recorded.
+    received_sha256: str | None = None
+
+    @property
+    def stored_sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass
@@ -199,7 +206,14 @@ def add_attachment(report: Report, data_key: bytes, evidence: EvidenceFile, mess
     db.session.add(attachment)
     db.session.flush()
     place = attachment_place(attachment)
-    meta = json.dumps({"filename": evidence.filename, "content_type": evidence.content_type}).encode()
+    meta = json.dumps(
+        {
+            "filename": evidence.filename,
+            "content_type": evidence.content_type,
+            "received_sha256": evidence.received_sha256,
+            "stored_sha256": evidence.stored_sha256,
+        }
+    ).encode()
     attachment.sealed_meta = vault.seal(data_key, meta, table="attachment", row_id=place, field="meta")
     attachment.sealed_body = vault.seal(data_key, evidence.data, table="attachment", row_id=place, field="body")
     return attachment

@@ -9,6 +9,7 @@ from ..crypto import vault
 from ..extensions import db
 from ..models import Message, MessageDirection, utcnow
 from . import audit, rowids
+from .evidence import FileInfo
 from .evidence import files as report_files
 from .intake import EvidenceFile, OpenedReport, add_attachment
 
@@ -61,11 +62,11 @@ def add_message(
 
 def thread(opened: OpenedReport) -> list[dict]:
     """The messages of a report, oldest first, opened with its data key, each
-    with the names of its files. What will not open is None."""
-    files: dict[int, list[str | None]] = {}
+    with its files (names and fingerprints). What will not open is None."""
+    files: dict[int, list[FileInfo]] = {}
     for f in report_files(opened):
         if f.message_id is not None:
-            files.setdefault(f.message_id, []).append(f.filename)
+            files.setdefault(f.message_id, []).append(f)
     rows = db.session.scalars(
         sa.select(Message).where(Message.report_id == opened.report_id).order_by(Message.created_at, Message.id)
     )

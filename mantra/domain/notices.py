@@ -14,6 +14,7 @@ import os
 import socket
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -30,11 +31,13 @@ from ..models import (
     Partner,
     Referral,
     Report,
+    ReportStatus,
     StaffRole,
     StaffUser,
+    as_utc,
     utcnow,
 )
-from . import deadlines, intake, keyring
+from . import audit, deadlines, intake, keyring
 
 
 def add(kind: NotificationKind, dedupe_key: str, **ids) -> int | None:
@@ -58,6 +61,53 @@ def reporter_news(report: Report, event: str) -> int | None:
     if report.notify_wrap is None:
         return None
     return add(NotificationKind.REPORTER_NEWS, f"news/{report.id}/{event}", report_id=report.id)
+
+
+NEWS_EVERY = timedelta(days=1)  # a reporter gets at most one "there is news" e-mail a day
+
+
+def news_covered(n: Notification) -> bool:
+    """A "there is news" e-mail sent since this one was recorded told its news
+    too: it need not go. The report row is locked first, so two workers
+    sending news about one report take turns, and the check holds."""
+    db.session.execute(sa.select(Report.id).where(Report.id == n.report_id).with_for_update())
+    last = _news_last_sent(n.report_id)
+    return last is not None and as_utc(n.created_at) <= last
+
+
+def news_not_before(n: Notification) -> datetime | None:
+    """When this "there is news" e-mail may go (None: now): a day after the last one."""
+    last = _news_last_sent(n.report_id)
+    return last + NEWS_EVERY if last is not None and last + NEWS_EVERY > utcnow() else None
+
+
+def _news_last_sent(report_id: int) -> datetime | None:
+    last = db.session.scalar(
+        sa.select(sa.func.max(Notification.sent_at)).where(
+            Notification.kind == NotificationKind.REPORTER_NEWS,
+            Notification.report_id == report_id,
+            Notification.recipients > 0,
+        )
+    )
+    return as_utc(last) if last is not None else None
+
+
+def news_sent(n: Notification) -> None:
+    """After a "there is news" e-mail went: once the report is closed, that
+    was the last news, and the address is erased."""
+    report = db.session.get(Report, n.report_id)
+    if report.status == ReportStatus.CLOSED:
+        forget_news_address(report, "closed", by="service")
+
+
+def forget_news_address(report: Report, why: str, *, by: str = "reporter") -> bool:
+    """Erase the address for news e-mails (the report closed, or the person
+    asked): nothing more is sent, and nobody can ever read it again."""
+    if report.notify_wrap is None:
+        return False
+    report.notify_wrap = None
+    audit.record("report.news_address_erased", report_id=report.id, why=why, by=by)
+    return True
 
 
 @dataclass
@@ -86,20 +136,40 @@ def _referral(n: Notification) -> tuple[Referral, Partner, Report]:
     return referral, db.session.get(Partner, referral.partner_id), db.session.get(Report, referral.report_id)
 
 
+def _partner_inbox(partner: Partner) -> list[str]:
+    """Who hears of a partner's referrals: its duty address, its triage staff and administrators."""
+    to = [partner.duty_email] if partner.duty_email else []
+    return to + _staff_emails(
+        StaffUser.partner_id == partner.id, StaffUser.role.in_((StaffRole.TRIAGE, StaffRole.PARTNER_ADMIN))
+    )
+
+
 def _new_referral(n: Notification) -> Email:
     referral, partner, report = _referral(n)
     urgency = "URGENT: the report says it is still happening" if referral.urgent else "normal"
-    to = [partner.duty_email] if partner.duty_email else []
-    to += _staff_emails(
-        StaffUser.partner_id == partner.id, StaffUser.role.in_((StaffRole.TRIAGE, StaffRole.PARTNER_ADMIN))
-    )
     return Email(
-        to,
+        _partner_inbox(partner),
         f"{'URGENT ' if referral.urgent else ''}New referral {report.reference} for {partner.name}",
         f"A new referral is waiting for {partner.name} in MANTRA.\n\n"
         f"Reference: {report.reference}\nUrgency: {urgency}\n"
         f"Acknowledge by: {_when(referral.ack_due_at)} (UK time)\n\n"
         f"Sign in to read it: {current_app.config['STAFF_URL']}/triage/sign-in\n\n{_NEVER_CONTENT}\n",
+    )
+
+
+def _consent_withdrawn(n: Notification) -> Email:
+    """To the partner: it can no longer open a report. Nothing of the report, nor who withdrew."""
+    _, partner, report = _referral(n)
+    return Email(
+        _partner_inbox(partner),
+        f"Consent withdrawn: {partner.name} can no longer open report {report.reference}",
+        f"The person who made report {report.reference} has withdrawn their consent for {partner.name} "
+        "to see it.\n\nMANTRA has removed your organisation's access: nobody at "
+        f"{partner.name} can open the report any more, and its referral is closed as 'consent withdrawn'.\n\n"
+        "If anything from it was copied into your own systems, follow your organisation's policy on "
+        "withdrawn consent. If you believe someone's life is in danger, or that a child or an adult at risk "
+        "could be seriously harmed, talk to your safeguarding lead.\n\n"
+        "This e-mail never contains what was reported. Do not forward it.\n",
     )
 
 
@@ -192,6 +262,7 @@ _COMPOSE = {
     NotificationKind.REPORTER_NEWS: _reporter_news,
     NotificationKind.ACCESS_NEEDED: _access_needed,
     NotificationKind.LEVELS_READY: _levels_ready,
+    NotificationKind.CONSENT_WITHDRAWN: _consent_withdrawn,
 }
 
 

@@ -16,12 +16,19 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from ..crypto import vault
-from ..domain import casework, intake, messages
+from ..domain import casework, consent, intake, messages, notices, queue
 from ..domain.limits import FOLLOWUP_IDLE, FOLLOWUP_MAX, MAX_FILE_BYTES, MAX_FILES_PER_REPORT, megabytes, minutes
 from ..extensions import db, rate_limit
-from ..models import OUTCOME_LABELS, STATUS_LABELS, Attachment, MessageDirection, ReportStatus, utcnow
+from ..models import (
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    Attachment,
+    MessageDirection,
+    ReportStatus,
+    utcnow,
+)
 from ..web import sessions
-from ..web.forms import clean_text, honeypot, submit_button, text
+from ..web.forms import ConfirmForm, clean_text, honeypot, submit_button, text
 from ..web.security import csrf_failed_page
 from ..web.sessions import FOLLOWUP
 from ..web.uploads import UploadRejected, read_upload
@@ -138,12 +145,13 @@ _UNOPENED = _l("This could not be opened.")
 
 
 def _messages(opened: intake.OpenedReport) -> list[dict]:
-    """The thread, with a placeholder for whatever would not open."""
+    """The thread, with a placeholder for whatever would not open (a file's
+    fingerprints are shown only with its name)."""
     return [
         {
             **m,
             "body": m["body"] if m["body"] is not None else str(_UNOPENED),
-            "files": [name if name is not None else str(_UNOPENED) for name in m["files"]],
+            "files": [f if f.filename is not None else {"filename": str(_UNOPENED)} for f in m["files"]],
         }
         for m in messages.thread(opened)
     ]
@@ -203,13 +211,20 @@ def report():
     unsent = held.get("unsent") if request.method == "GET" else None
     if unsent:
         form.body.data = unsent
+    holders = consent.holders(opened.report_id)
     return render_template(
         "followup/report.html",
         form=form,
         report=opened.report,
         status=STATUS_LABELS[opened.report.status],
         status_help=STATUS_HELP[opened.report.status],
-        handling=casework.handling(opened.report_id),
+        holders=holders,
+        withdrawn=next(
+            (h.name for h in holders if h.withdrawn_at and str(h.partner_id) == request.args.get("withdrawn")), None
+        ),
+        narrowed=request.args.get("narrowed"),
+        news_stopped=request.args.get("news_stopped"),
+        news_form=ConfirmForm(formdata=None),
         timeline=casework.reporter_timeline(opened.report),
         outcomes=OUTCOME_LABELS,
         messages=_messages(opened),
@@ -217,6 +232,59 @@ def report():
         unsent=bool(unsent),
         ends_at=datetime.fromisoformat(held["until"]) if "until" in held else None,
     )
+
+
+@bp.route("/sharing/<int:partner_id>", methods=["GET", "POST"])
+@rate_limit("followup_message")
+def stop_sharing(partner_id: int):
+    """Stop one organisation seeing the report: what it means first, then the button."""
+    opened = _opened()
+    if opened is None or opened.report is None:
+        return redirect(url_for("followup.sign_in"))
+    holder = consent.holder(opened.report_id, partner_id)
+    if holder is None:  # withdrawn already, or never had it
+        return redirect(url_for("followup.report") + "#sharing")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        notice = consent.withdraw(opened.report, partner_id, by="reporter")
+        db.session.commit()
+        if notice is not None:
+            queue.enqueue_notification(notice)
+        return redirect(url_for("followup.report", withdrawn=partner_id) + "#sharing")
+    return render_template(
+        "consent/stop_sharing.html",
+        **consent.what_it_means(opened.report, holder),
+        form=form,
+        back=url_for("followup.report"),
+    )
+
+
+@bp.post("/news/stop")
+@rate_limit("followup_message")
+def stop_news():
+    """Stop the "there is news" e-mails: the address is erased at once."""
+    opened = _opened()
+    if opened is None or opened.report is None:
+        return redirect(url_for("followup.sign_in"))
+    if ConfirmForm().validate_on_submit():
+        notices.forget_news_address(opened.report, "asked")
+        db.session.commit()
+    return redirect(url_for("followup.report", news_stopped=1) + "#news")
+
+
+@bp.route("/sharing/no-more", methods=["GET", "POST"])
+@rate_limit("followup_message")
+def stop_passing_on():
+    """No more organisations: the report is not passed on to anyone new."""
+    opened = _opened()
+    if opened is None or opened.report is None:
+        return redirect(url_for("followup.sign_in"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        consent.stop_passing_on(opened.report, by="reporter")
+        db.session.commit()
+        return redirect(url_for("followup.report", narrowed=1) + "#sharing")
+    return render_template("consent/no_more.html", form=form, report=opened.report, back=url_for("followup.report"))
 
 
 def _keep(held: dict, **changes) -> None:

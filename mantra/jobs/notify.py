@@ -17,7 +17,7 @@ from flask import current_app
 
 from ..domain import notices, queue
 from ..extensions import db
-from ..models import Notification, utcnow
+from ..models import Notification, NotificationKind, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ def send_notification(notification_id: int) -> str:
     if row is None or row.sent_at is not None:
         db.session.rollback()
         return "nothing to do"  # sent already, or being sent by another worker right now
+    if row.kind == NotificationKind.REPORTER_NEWS:
+        postponed = _news_later(row)
+        if postponed:
+            return postponed
     email = notices.compose(row)
     row.attempts += 1
     if email is not None:
@@ -39,8 +43,26 @@ def send_notification(notification_id: int) -> str:
     row.sent_at = utcnow()
     row.recipients = len(email.to) if email else 0
     row.last_error = None
+    if row.kind == NotificationKind.REPORTER_NEWS and email is not None:
+        notices.news_sent(row)
     db.session.commit()
     return "sent"
+
+
+def _news_later(row: Notification) -> str | None:
+    """At most one "there is news" e-mail a day: one already sent since this
+    was recorded told it (done); one sent less than a day ago puts this off
+    (the sweeper sends it when its time comes)."""
+    if notices.news_covered(row):
+        row.sent_at, row.recipients = utcnow(), 0
+        db.session.commit()
+        return "told by an earlier e-mail"
+    later = notices.news_not_before(row)
+    if later is None:
+        return None
+    row.next_attempt_at = later
+    db.session.commit()
+    return "later: one news e-mail a day at most"
 
 
 def _later(row: Notification, error: str) -> str:

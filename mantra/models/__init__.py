@@ -12,6 +12,8 @@ from .enums import (
     STATUS_LABELS,
     STRAND_LABELS,
     TYPE_LABELS,
+    WITHDRAWN,
+    WITHDRAWN_LABEL,
     AreaKind,
     Channel,
     IncidentKind,
@@ -42,6 +44,7 @@ from .tables import (
     Partner,
     RecoveryCode,
     Referral,
+    ReplyTemplate,
     Report,
     ReportKey,
     ReportKind,
@@ -59,6 +62,8 @@ from .types import (
 )
 
 __all__ = [
+    "WITHDRAWN",
+    "WITHDRAWN_LABEL",
     "Area",
     "AreaKind",
     "Attachment",
@@ -90,6 +95,7 @@ __all__ = [
     "ROLE_LABELS",
     "RecipientKind",
     "Referral",
+    "ReplyTemplate",
     "ReferralStatus",
     "Report",
     "ReportKey",

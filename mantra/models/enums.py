@@ -112,6 +112,7 @@ class NotificationKind(enum.StrEnum):
     ALERT = "alert"  # to the partnership's security contact: a report was held
     ACCESS_NEEDED = "access_needed"  # to a partner's administrators: a member's account was reset
     LEVELS_READY = "levels_ready"  # to coordinators: last month's reporting levels are published
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # to a partner: the person withdrew consent; access removed
 
 
 class MessageDirection(enum.StrEnum):
@@ -182,6 +183,11 @@ KEEP_REASONS = {
     "significant_harm": _l("A real risk of significant harm to someone"),
     "future_offence": _l("A real risk that a criminal offence will be committed"),
 }
+
+# How a referral ends when the person withdraws their consent for its partner
+# (domain/consent.py): never an outcome staff choose, and not counted with them.
+WITHDRAWN = "consent_withdrawn"
+WITHDRAWN_LABEL = _l("Consent withdrawn")
 
 # How a referral can end: a fixed list, so outcomes can be counted.
 OUTCOME_LABELS = {

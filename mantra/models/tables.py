@@ -53,6 +53,10 @@ class Partner(db.Model):
     is_police: Mapped[bool] = mapped_column(default=False)
     # A university or college: the journey asks students which one they attend.
     serves_students: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # A reporting centre's details for the public pages ('Other ways to report'), each optional.
+    public_address: Mapped[str | None] = mapped_column(sa.String(300))
+    public_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    opening_hours: Mapped[str | None] = mapped_column(sa.String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
@@ -222,6 +226,19 @@ class Referral(db.Model):
     outcome: Mapped[str | None] = mapped_column(sa.String(32))
     # Why a non-crime incident's record is kept past the short period (KEEP_REASONS): recorded by the partner.
     keep_reason: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class ReplyTemplate(db.Model):
+    """A partner's short ready-made first message to a reporter (thanks, we
+    will call, support on offer), kept by its administrators. Staff words,
+    never a report's: a member starts from one and edits before sending."""
+
+    __table_args__ = (sa.UniqueConstraint("partner_id", "title", name="reply_template_partner_title_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(80))
+    body: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
 
 
 class ReportLink(db.Model):

@@ -434,6 +434,10 @@ def _send(form):
             "news": submission.news_email is not None,
             "token": token,
             "until": (utcnow() + SENT_HELD).isoformat(),
+            "files": [  # their fingerprints, shown with the receipt code
+                {"filename": f.filename, "received_sha256": f.received_sha256, "stored_sha256": f.stored_sha256}
+                for f in submission.evidence
+            ],
         }
         if submission.evidence:
             sessions.discard_files()

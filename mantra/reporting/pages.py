@@ -1,7 +1,8 @@
-"""Information pages, the language switch and 'Exit this page'."""
+"""Information pages (the easy-read one too), other ways to report, and 'Exit this page'."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, redirect, render_template, session, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -16,6 +17,7 @@ from ..domain.limits import (
     minutes,
 )
 from ..extensions import db
+from ..models import Partner, PartnerKind
 from ..web import sessions
 from . import bp
 from .journey import centre_signed_out, held_receipt
@@ -30,6 +32,23 @@ def start():
         missing = first_incomplete(answers)
         in_progress = url_for("reporting.question", step=missing.slug) if missing else url_for("reporting.check")
     return render_template("reporting/start.html", in_progress=in_progress, receipt=held_receipt())
+
+
+@bp.get("/easy-read")
+def easy_read():
+    return render_template("reporting/easy_read.html", easy_read=True)
+
+
+def reporting_centres() -> list[Partner]:
+    """The active third-party reporting centres, for 'Other ways to report'."""
+    centres = sa.select(Partner).where(Partner.kind == PartnerKind.CENTRE, Partner.active).order_by(Partner.name)
+    return list(db.session.scalars(centres))
+
+
+@bp.context_processor
+def _other_ways():
+    # A function, so only the pages that list the centres look them up.
+    return {"reporting_centres": reporting_centres}
 
 
 @bp.get("/staying-safe-online")

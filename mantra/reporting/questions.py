@@ -299,8 +299,9 @@ class ContactForm(FlaskForm):
         YES_NO,
         None,
         description=_l(
-            "The email only says that there is news and asks you to sign in with your receipt code. "
-            "It never says what your report is about. You can say yes even if we cannot contact you."
+            "We will only write to say there is news, at most once a day, and ask you to sign in with your "
+            "receipt code. We never say what it is about. You can say yes even if we cannot contact you, and "
+            "without giving your name. We delete the address when your report is closed, or sooner if you ask."
         ),
     )
     news_email = text(

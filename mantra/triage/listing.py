@@ -14,6 +14,8 @@ from ..models import (
     KIND_LABELS,
     STRAND_LABELS,
     TYPE_LABELS,
+    WITHDRAWN,
+    WITHDRAWN_LABEL,
     Area,
     AreaKind,
     IncidentType,
@@ -123,6 +125,8 @@ def page_of(user: StaffUser, form: FilterForm, page: int) -> tuple[list, int]:
 
 def badge(referral: Referral) -> tuple[str, object] | None:
     """The deadline as a tag: (colour, words), or None when it no longer applies."""
+    if referral.outcome == WITHDRAWN:
+        return "purple", WITHDRAWN_LABEL
     if referral.status != ReferralStatus.NEW or referral.ack_due_at is None:
         return None
     left = as_utc(referral.ack_due_at) - utcnow()

@@ -18,7 +18,7 @@ from ..crypto import vault
 from ..domain import casework, duplicates, evidence, messages, queue
 from ..domain.permissions import Permission
 from ..extensions import db
-from ..models import KIND_LABELS, OUTCOME_LABELS, REPORTER_ROLE_LABELS, STRAND_LABELS, Report
+from ..models import KIND_LABELS, OUTCOME_LABELS, REPORTER_ROLE_LABELS, STRAND_LABELS, WITHDRAWN, Report
 from ..web import previews, staff
 from ..web.forms import page_number, row_id
 from ..web.staff import needs
@@ -54,6 +54,10 @@ def _open(user, key, found):
         db.session.rollback()
         page = render_template("triage/erased.html", form=None, reference=reference, erased_at=erased_at)
         abort(make_response(page, 410))
+    if found.outcome == WITHDRAWN:  # its wrap is gone: say so plainly, rather than "cannot be opened"
+        db.session.rollback()
+        page = render_template("triage/withdrawn.html", form=None, reference=reference, referral=found)
+        abort(make_response(page, 410))
     try:
         return casework.open_referral(user, key, found)
     except casework.CaseworkError as exc:
@@ -86,6 +90,10 @@ def _render_referral(user, key, found, failed, opened):
     forms = {name: failed if isinstance(failed, cls) else cls(formdata=None) for name, cls in FORMS.items()}
     if not isinstance(failed, AssignForm):
         forms["assign_form"].assignee.data = str(found.assigned_to_id or "")
+    replies = casework.reply_templates(user.partner_id)
+    chosen = next((t for t in replies if str(t.id) == request.args.get("reply")), None)
+    if chosen is not None and not isinstance(failed, MessageForm):
+        forms["message_form"].body.data = chosen.body  # a start: the member changes it before sending
     if not isinstance(failed, KeepForm):
         forms["keep_form"].reason.data = found.keep_reason or "none"
     forms["assign_form"].assignee.choices = [("", _l("Nobody"))] + [
@@ -101,6 +109,7 @@ def _render_referral(user, key, found, failed, opened):
         **forms,
         not_consented=[p for p, consented in referable if not consented],
         referral=found,
+        replies=replies,
         report=opened.report,
         sections=labels.sections(opened),
         thread=messages.thread(opened),

@@ -172,6 +172,10 @@ MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger number is no row at all
 MAX_PAGE = 100_000
 
 
+class ConfirmForm(FlaskForm):
+    """A button that does what its page says, and nothing more."""
+
+
 def row_id(text) -> int | None:
     """A row id sent in a form or a query string: ASCII digits that fit the
     database's integers, or None (never a 500 for "²" or 99999999999999999999)."""

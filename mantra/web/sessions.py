@@ -178,7 +178,13 @@ def add_file(evidence: EvidenceFile, slot: str = DRAFT) -> int:
     row = DraftFile(draft_id=row_id, sealed_meta=b"", sealed_body=b"")
     db.session.add(row)
     db.session.flush()
-    meta = {"filename": evidence.filename, "content_type": evidence.content_type, "size": len(evidence.data)}
+    meta = {
+        "filename": evidence.filename,
+        "content_type": evidence.content_type,
+        "size": len(evidence.data),
+        "received_sha256": evidence.received_sha256,
+        "stored_sha256": evidence.stored_sha256,
+    }
     row.sealed_meta = vault.seal(key, json.dumps(meta).encode(), table="draft_file", row_id=row.id, field="meta")
     row.sealed_body = vault.seal(key, evidence.data, table="draft_file", row_id=row.id, field="body")
     db.session.flush()
@@ -209,7 +215,7 @@ def load_files(slot: str = DRAFT) -> list[EvidenceFile]:
     for row in rows:
         meta = _meta(key, row)
         body = vault.open_sealed(key, row.sealed_body, table="draft_file", row_id=row.id, field="body")
-        files.append(EvidenceFile(meta["filename"], meta["content_type"], body))
+        files.append(EvidenceFile(meta["filename"], meta["content_type"], body, meta.get("received_sha256")))
     return files
 
 

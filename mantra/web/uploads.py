@@ -3,10 +3,11 @@ separate, bounded process (`screening.py`), so a hostile file costs that
 child, never a web worker. Images are re-encoded from their pixels (no EXIF
 location, camera or time survives); PDFs are rewritten from their parsed
 structure with everything active removed. Staff get the cleaned copy only:
-the original bytes are not kept."""
+the original bytes are not kept, only their SHA-256 (sealed with the file)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -86,10 +87,11 @@ def clean_upload(filename: str, data: bytes) -> EvidenceFile:
         raise UploadRejected(_l("The selected file is empty"))
     if len(data) > MAX_FILE_BYTES:
         raise UploadRejected(_l("The selected file must be smaller than %(mb)d MB", mb=megabytes(MAX_FILE_BYTES)))
+    received = hashlib.sha256(data).hexdigest()  # of the exact bytes sent, before screening changes them
     verdict, cleaned = _screen(data)
     if "refused" in verdict:
         raise UploadRejected(_MESSAGES.get(verdict["refused"], _WRONG_TYPE))
-    return EvidenceFile(_safe_name(filename, verdict["extension"]), verdict["content_type"], cleaned)
+    return EvidenceFile(_safe_name(filename, verdict["extension"]), verdict["content_type"], cleaned, received)
 
 
 def read_upload(upload) -> EvidenceFile:
