@@ -97,6 +97,17 @@ def test_withdrawing_police_consent_warns_first_then_the_police_key_opens_nothin
     email = notices.compose(told)
     assert "duty@tvp-oxford.example" in email.to and "officer@tvp.example" in email.to
     assert report.reference in email.subject and "religion" not in email.body and "bus stop" not in email.body
+    # Nothing is left for the partner to do on it: keeping it, for one, is refused.
+    token = csrf(client.get("/triage/account").text)
+    refused = client.post(
+        f"/triage/referrals/{withdrawn.id}/keep", data={"csrf_token": token, "reason": "significant_harm"}
+    )
+    assert refused.status_code == 410 and _referral(police).keep_reason is None
+    # The worker tells a partner only of a referral really withdrawn (a forged row tells nobody).
+    forged = notices.add(
+        NotificationKind.CONSENT_WITHDRAWN, "forged", referral_id=_referral(support).id, partner_id=support.id
+    )
+    assert notices.compose(db.session.get(Notification, forged)) is None
     # Withdrawn once is withdrawn: asking again goes back to the page, and nothing more happens.
     again = reporter.post(f"/follow-up/sharing/{police.id}", data={"csrf_token": csrf(ask)})
     assert again.status_code == 302
@@ -124,14 +135,19 @@ def test_refer_on_respects_consent_withdrawn_or_narrowed(client, app):
     }
 
 
-def test_a_centre_withdraws_consent_for_the_person_and_only_for_its_own_reports(client, app):
+def centre_report(app, client):
+    """A report a centre member made for someone, routed: (the centre, its member, the report, victim support)."""
     partners, centre, _centre_key, user = _centre_staff(app)
     post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": CENTRE_PASSWORD})
     answer_all(client, who={"who": "centre_staff"})
     submit(client)
     report = db.session.scalar(sa.select(Report))
     route_report(report.id)
-    support = partners["victim-support"][0]
+    return centre, user, report, partners["victim-support"][0]
+
+
+def test_a_centre_withdraws_consent_for_the_person_and_only_for_its_own_reports(client, app):
+    centre, user, report, support = centre_report(app, client)
     listing = client.get("/centre/submissions").text
     assert f"/centre/reports/{report.id}/sharing" in listing
     ask = client.get(f"/centre/reports/{report.id}/sharing/{support.id}").text

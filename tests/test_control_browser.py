@@ -11,16 +11,13 @@ import sqlalchemy as sa
 
 from mantra.domain import accounts, casework
 from mantra.extensions import db
-from mantra.jobs.route import route_report
 from mantra.models import Report
 
 from .browser_support import assert_no_axe_violations, enrol_in_browser
 from .conftest import IsolatedClient
-from .journey import answer_all, post, submit
 from .test_casework import _one_report, _police_referral
 from .test_centre import PASSWORD as CENTRE_PASSWORD
-from .test_centre import _centre_staff
-from .test_consent import NARRATIVE, _referral, _supporter, _wraps
+from .test_consent import NARRATIVE, _referral, _supporter, _wraps, centre_report
 from .test_triage import PASSWORD, _police_officer
 
 POLICE_SAYS = "We would like to talk to you about what happened. POLICEWORDS"
@@ -87,14 +84,7 @@ def test_the_reporter_reads_the_timeline_then_stops_sharing_with_the_police(scri
 
 
 def test_a_centre_changes_who_can_see_a_report_for_the_person(page, live_server, app):
-    partners, _centre, _key, _user = _centre_staff(app)
-    client = IsolatedClient(app, app.response_class)
-    post(client, "/centre/sign-in", {"email": "fatima@library.example", "password": CENTRE_PASSWORD})
-    answer_all(client, who={"who": "centre_staff"})
-    submit(client)
-    report = db.session.scalar(sa.select(Report))
-    route_report(report.id)
-    support = partners["victim-support"][0]
+    _centre, _user, report, support = centre_report(app, IsolatedClient(app, app.response_class))
 
     base = live_server.url
     page.goto(base + "/centre/sign-in")

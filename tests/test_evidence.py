@@ -281,7 +281,7 @@ def test_the_reporter_and_the_officer_see_the_fingerprints_of_the_file_sent_and_
         "screenshot.png" in confirmation.text and "A fingerprint is a code worked out from a file." in confirmation.text
     )
     receipt = reporter.get("/report/sent/print").text
-    assert _fingerprints(receipt) == [received, stored] and "screenshot.png" in receipt
+    assert _fingerprints(receipt) == [received, stored] and "File 1" in receipt and "screenshot.png" not in receipt
 
     post(reporter, "/follow-up/", {"code": code})  # a file added later, with a message
     followup = post(

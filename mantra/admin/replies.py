@@ -75,31 +75,28 @@ def reply(template_id: int):
 
 def _reply_page(admin, found: ReplyTemplate | None):
     """Add a template (found is None) or change one; a name used twice is refused."""
-    template_id = found.id if found else None
     form = ReplyTemplateForm(obj=found)
     if form.validate_on_submit():
-        clash = db.session.scalar(
-            sa.select(ReplyTemplate.id).where(
-                ReplyTemplate.partner_id == admin.partner_id,
-                ReplyTemplate.title == form.title.data,
-                ReplyTemplate.id != (template_id or 0),
-            )
-        )
-        if clash:
-            form.title.errors = [_l("Your organisation already has a template with this name")]
-        elif found is None and len(casework.reply_templates(admin.partner_id)) >= MAX_TEMPLATES:
+        if found is None and len(casework.reply_templates(admin.partner_id)) >= MAX_TEMPLATES:
             form.title.errors = [
                 _l("You have %(count)d templates, the most there can be. Change or delete one.", count=MAX_TEMPLATES)
             ]
         else:
-            found = found or ReplyTemplate(partner_id=admin.partner_id)
-            found.title, found.body = form.title.data, form.body.data
-            db.session.add(found)
-            db.session.flush()
-            audit.record("reply_template.saved", actor_id=admin.id, partner_id=admin.partner_id, template_id=found.id)
-            db.session.commit()
-            flash(_l("The template ‘%(title)s’ has been saved.", title=found.title))
-            return redirect(url_for("admin.replies"))
+            saved = found or ReplyTemplate(partner_id=admin.partner_id)
+            saved.title, saved.body = form.title.data, form.body.data
+            db.session.add(saved)
+            try:
+                db.session.flush()  # the name is unique per partner: a clash (or a double submit) is refused here
+            except sa.exc.IntegrityError:
+                db.session.rollback()
+                form.title.errors = [_l("Your organisation already has a template with this name")]
+            else:
+                audit.record(
+                    "reply_template.saved", actor_id=admin.id, partner_id=admin.partner_id, template_id=saved.id
+                )
+                db.session.commit()
+                flash(_l("The template ‘%(title)s’ has been saved.", title=saved.title))
+                return redirect(url_for("admin.replies"))
     return render_template("admin/reply.html", form=form, found=found, back=url_for("admin.replies"))
 
 

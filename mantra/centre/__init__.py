@@ -184,10 +184,10 @@ def stop_sharing(report_id: int, partner_id: int):
         return redirect(back)
     form = ConfirmForm()
     if form.validate_on_submit():
-        notice = consent.withdraw(report, partner_id, by="centre", actor_id=user.id)
+        to_send = consent.withdraw(report, partner_id, by="centre", actor_id=user.id)
         db.session.commit()
-        if notice is not None:
-            queue.enqueue_notification(notice)
+        for notification_id in to_send:
+            queue.enqueue_notification(notification_id)
         return redirect(url_for("centre.sharing", report_id=report_id, withdrawn=1))
     return render_template("consent/stop_sharing.html", **consent.what_it_means(report, holder), form=form, back=back)
 
@@ -199,8 +199,8 @@ def stop_passing_on(report_id: int):
     user, report = _centre_report(report_id) or abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        consent.stop_passing_on(report, by="centre", actor_id=user.id)
+        changed = consent.stop_passing_on(report, by="centre", actor_id=user.id)
         db.session.commit()
-        return redirect(url_for("centre.sharing", report_id=report_id, narrowed=1))
+        return redirect(url_for("centre.sharing", report_id=report_id, narrowed=1 if changed else None))
     back = url_for("centre.sharing", report_id=report_id)
     return render_template("consent/no_more.html", form=form, report=report, back=back)

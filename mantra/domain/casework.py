@@ -39,7 +39,7 @@ from ..models import (
     StaffUser,
     utcnow,
 )
-from . import audit, deadlines, evidence, facets, intake, messages, notices, pins, rules
+from . import audit, consent, deadlines, evidence, facets, intake, messages, notices, pins, rules
 from .accounts import GrantError, partner_key_for
 from .intake import OpenedReport, report_key_info
 
@@ -204,6 +204,7 @@ def close(user: StaffUser, referral: Referral, outcome: str) -> int | None:
     referral of it is. Returns a "there is news" e-mail's id, or None."""
     if outcome not in OUTCOMES or referral.status == ReferralStatus.CLOSED:
         return None
+    consent.lock_report(referral.report_id)  # a withdrawal at the same moment sees this close, and this it
     referral.status = ReferralStatus.CLOSED
     referral.closed_at = utcnow()
     referral.outcome = outcome
@@ -327,6 +328,8 @@ def refer_on(user: StaffUser, opened: OpenedReport, referral: Referral, partner_
     the report's data key is wrapped to that partner's pinned key and they get
     a referral of their own. Returns the id of their "new referral" e-mail, or
     None if the partner cannot be chosen."""
+    consent.lock_report(referral.report_id)  # consent as it is now, not as a withdrawal in flight leaves it
+    db.session.refresh(opened.report)
     target = next((p for p, ok in referable(opened) if ok and p.id == partner_id), None)
     if target is None:
         return None

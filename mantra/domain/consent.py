@@ -73,19 +73,21 @@ def what_it_means(report: Report, holder: Holder) -> dict:
     }
 
 
-def withdraw(report: Report, partner_id: int, *, by: str, actor_id: int | None = None) -> int | None:
+def withdraw(report: Report, partner_id: int, *, by: str, actor_id: int | None = None) -> list[int]:
     """Stop one organisation seeing the report, in the caller's transaction.
 
-    Returns the id of the content-free e-mail telling the partner, to queue
-    after commit; None if there was nothing to withdraw (it never had the
+    Returns the ids of the e-mails to queue after commit: the content-free
+    one telling the partner, and, when a centre did it for the person, news
+    for them. Empty if there was nothing to withdraw (it never had the
     report, or it was withdrawn already). Withdrawing from a police partner
     also withdraws consent to share with the police, so no police partner can
     be given it later."""
+    lock_report(report.id)
     referral = db.session.scalar(
         sa.select(Referral).where(Referral.report_id == report.id, Referral.partner_id == partner_id).with_for_update()
     )
     if referral is None or referral.outcome == WITHDRAWN:
-        return None
+        return []
     partner = db.session.get(Partner, partner_id)
     removed = db.session.execute(
         sa.delete(ReportKey).where(
@@ -99,7 +101,6 @@ def withdraw(report: Report, partner_id: int, *, by: str, actor_id: int | None =
     referral.closed_at = now
     referral.outcome = WITHDRAWN
     referral.keep_reason = None  # a reason to keep it was this partner's; it no longer has it
-    referral.acknowledged_at = referral.acknowledged_at or now
     if partner.is_police:
         report.consent_police = False
     db.session.flush()
@@ -108,9 +109,8 @@ def withdraw(report: Report, partner_id: int, *, by: str, actor_id: int | None =
         .select_from(Referral)
         .where(Referral.report_id == report.id, Referral.status != ReferralStatus.CLOSED)
     )
-    if not still_open:  # nothing more can happen to it: no more news to send
+    if not still_open:  # its news address is erased once any news waiting has gone (housekeeping)
         report.status = ReportStatus.CLOSED
-        notices.forget_news_address(report, "closed", by=by)
     audit.record(
         "consent.withdrawn",
         actor_id=actor_id,
@@ -120,13 +120,24 @@ def withdraw(report: Report, partner_id: int, *, by: str, actor_id: int | None =
         by=by,
         wraps_deleted=removed,
     )
-    return notices.add(
+    told = notices.add(
         NotificationKind.CONSENT_WITHDRAWN,
         f"withdrawn/{referral.id}",
         referral_id=referral.id,
         report_id=report.id,
         partner_id=partner_id,
     )
+    news = notices.reporter_news(report, f"withdrawn-{partner_id}") if by == "centre" else None
+    return [n for n in (told, news) if n is not None]
+
+
+def lock_report(report_id: int) -> None:
+    """Changes to who holds a report take turns: a withdrawal, a referral
+    closed, a report referred on or "no more" at the same moment each see
+    what the other did (whether the report is now closed, what consent says).
+    FOR NO KEY UPDATE: a row being added that points at the report (a message,
+    an audit event) does not wait for it, nor it for them."""
+    db.session.execute(sa.select(Report.id).where(Report.id == report_id).with_for_update(key_share=True))
 
 
 def stop_passing_on(report: Report, *, by: str, actor_id: int | None = None) -> bool:
@@ -134,6 +145,8 @@ def stop_passing_on(report: Report, *, by: str, actor_id: int | None = None) -> 
     not have it already (police included). False if that was so already, or
     if it has not been routed yet: its routing answers are bound into the
     intake key's wrap until then, and changing one would hold it."""
+    lock_report(report.id)
+    db.session.refresh(report)
     if report.routed_at is None or not (report.consent_partners or report.consent_police):
         return False
     report.consent_partners = False

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
+    WITHDRAWN,
     Channel,
     IncidentKind,
     Referral,
@@ -118,6 +119,7 @@ def likely(referral: Referral, limit: int = 10) -> list[Candidate]:
         .join(mine, mine.id == referral.report_id)
         .where(
             held.partner_id == referral.partner_id,  # only reports this partner holds
+            held.outcome.is_distinct_from(WITHDRAWN),  # and still may: consent not withdrawn
             theirs.id != mine.id,
             theirs.area_id == mine.area_id,  # NULL equals nothing: an unknown area matches no area
             gap <= LIKELY_DAYS * 24 * 3600,
@@ -171,7 +173,14 @@ def linked(referral: Referral) -> list[LinkedReport]:
         )
         .select_from(ReportLink)
         .join(theirs, theirs.id == other_id)
-        .join(held, sa.and_(held.report_id == theirs.id, held.partner_id == referral.partner_id))
+        .join(
+            held,
+            sa.and_(
+                held.report_id == theirs.id,
+                held.partner_id == referral.partner_id,
+                held.outcome.is_distinct_from(WITHDRAWN),
+            ),
+        )
         .where(sa.or_(ReportLink.report_id == this, ReportLink.other_report_id == this))
         .order_by(theirs.submitted_at, theirs.id)
     )
@@ -184,7 +193,7 @@ def _pair(user: StaffUser, referral: Referral, other_referral_id: int) -> tuple[
     if referral.partner_id != user.partner_id:
         return None
     other = referral_for(user, other_referral_id)  # another partner's looks like none
-    if other is None or other.report_id == referral.report_id:
+    if other is None or other.report_id == referral.report_id or WITHDRAWN in (referral.outcome, other.outcome):
         return None
     return min(referral.report_id, other.report_id), max(referral.report_id, other.report_id)
 

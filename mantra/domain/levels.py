@@ -32,6 +32,7 @@ from ..models import (
     OUTCOME_LABELS,
     REPORTER_ROLE_LABELS,
     STRAND_LABELS,
+    WITHDRAWN,
     Area,
     AreaKind,
     IncidentType,
@@ -480,6 +481,8 @@ def _acknowledgements(starts: list[date]) -> list[dict]:
     now = datetime.now(UTC)
     which, inside = _which(Report.submitted_at, starts)
     referrals = sa.join(Referral, Report, Referral.report_id == Report.id)
+    # A referral whose consent was withdrawn is nobody's to acknowledge: left out.
+    inside = sa.and_(inside, Referral.outcome.is_distinct_from(WITHDRAWN))
     acknowledged = Referral.acknowledged_at.is_not(None)
     due = sa.and_(Referral.ack_due_at.is_not(None), Referral.ack_due_at <= now)
     counts = {

@@ -10,6 +10,7 @@ only that there is news.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import tempfile
@@ -26,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..crypto import vault
 from ..extensions import db, mail
 from ..models import (
+    WITHDRAWN,
     Notification,
     NotificationKind,
     Partner,
@@ -38,6 +40,8 @@ from ..models import (
     utcnow,
 )
 from . import audit, deadlines, intake, keyring
+
+log = logging.getLogger(__name__)
 
 
 def add(kind: NotificationKind, dedupe_key: str, **ids) -> int | None:
@@ -66,38 +70,67 @@ def reporter_news(report: Report, event: str) -> int | None:
 NEWS_EVERY = timedelta(days=1)  # a reporter gets at most one "there is news" e-mail a day
 
 
-def news_covered(n: Notification) -> bool:
-    """A "there is news" e-mail sent since this one was recorded told its news
-    too: it need not go. The report row is locked first, so two workers
-    sending news about one report take turns, and the check holds."""
-    db.session.execute(sa.select(Report.id).where(Report.id == n.report_id).with_for_update())
-    last = _news_last_sent(n.report_id)
-    return last is not None and as_utc(n.created_at) <= last
+def news_turn(report_id: int) -> None:
+    """Wait for this report's turn to send news: two workers sending news
+    about one report take turns, so one a day holds (a transaction lock on
+    PostgreSQL, taken before any notification row is locked; SQLite has one
+    writer at a time anyway). The report row itself stays free for staff
+    while the mail server answers."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(_NEWS_LOCK, report_id)))
 
 
 def news_not_before(n: Notification) -> datetime | None:
     """When this "there is news" e-mail may go (None: now): a day after the last one."""
-    last = _news_last_sent(n.report_id)
-    return last + NEWS_EVERY if last is not None and last + NEWS_EVERY > utcnow() else None
-
-
-def _news_last_sent(report_id: int) -> datetime | None:
     last = db.session.scalar(
         sa.select(sa.func.max(Notification.sent_at)).where(
             Notification.kind == NotificationKind.REPORTER_NEWS,
-            Notification.report_id == report_id,
+            Notification.report_id == n.report_id,
             Notification.recipients > 0,
         )
     )
-    return as_utc(last) if last is not None else None
+    later = as_utc(last) + NEWS_EVERY if last is not None else None
+    return later if later is not None and later > utcnow() else None
+
+
+_NEWS_LOCK = 0x4E455753  # "NEWS": the advisory lock's first key; the report id is the second
 
 
 def news_sent(n: Notification) -> None:
-    """After a "there is news" e-mail went: once the report is closed, that
-    was the last news, and the address is erased."""
+    """After a "there is news" e-mail went: it told whatever news was waiting
+    for the same report (those e-mails need not go), and once the report is
+    closed it was the last, so the address is erased."""
+    db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.kind == NotificationKind.REPORTER_NEWS,
+            Notification.report_id == n.report_id,
+            Notification.sent_at.is_(None),
+            Notification.id != n.id,
+        )
+        .values(sent_at=utcnow(), recipients=0)
+    )
     report = db.session.get(Report, n.report_id)
     if report.status == ReportStatus.CLOSED:
         forget_news_address(report, "closed", by="service")
+
+
+def forget_closed_addresses() -> int:
+    """Erase the news address of closed reports with no news left to send (a
+    report that closed by consent withdrawn has no closing news to send)."""
+    waiting = sa.select(Notification.id).where(
+        Notification.report_id == Report.id,
+        Notification.kind == NotificationKind.REPORTER_NEWS,
+        Notification.sent_at.is_(None),
+    )
+    closed = db.session.scalars(
+        sa.select(Report)
+        .where(Report.status == ReportStatus.CLOSED, Report.notify_wrap.is_not(None), ~waiting.exists())
+        .limit(500)
+    ).all()
+    for report in closed:
+        forget_news_address(report, "closed", by="service")
+    return len(closed)
 
 
 def forget_news_address(report: Report, why: str, *, by: str = "reporter") -> bool:
@@ -157,9 +190,14 @@ def _new_referral(n: Notification) -> Email:
     )
 
 
-def _consent_withdrawn(n: Notification) -> Email:
-    """To the partner: it can no longer open a report. Nothing of the report, nor who withdrew."""
-    _, partner, report = _referral(n)
+def _consent_withdrawn(n: Notification) -> Email | None:
+    """To the partner: it can no longer open a report. Nothing of the report,
+    nor who withdrew. Sent only if the referral really was withdrawn: a row the
+    web tier could have forged must not have a partner purge its records."""
+    referral, partner, report = _referral(n)
+    if referral.outcome != WITHDRAWN or n.partner_id != referral.partner_id:
+        log.error("notification %s: referral %s was not withdrawn; not sent", n.id, referral.id)
+        return None
     return Email(
         _partner_inbox(partner),
         f"Consent withdrawn: {partner.name} can no longer open report {report.reference}",

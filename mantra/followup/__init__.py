@@ -24,6 +24,7 @@ from ..models import (
     STATUS_LABELS,
     Attachment,
     MessageDirection,
+    Partner,
     ReportStatus,
     utcnow,
 )
@@ -51,6 +52,12 @@ STATUS_HELP = {
     ReportStatus.IN_PROGRESS: _l("Someone is working on your report. They may send you a message here."),
     ReportStatus.CLOSED: _l("The organisations have finished their work on your report. You can still send a message."),
 }
+
+
+NOBODY_READS = _l(
+    "You stopped sharing your report with every organisation that had it, so nobody can read it or new "
+    "messages about it. If you want help after all, make a new report or use one of the other ways to report."
+)
 
 
 class ReceiptForm(FlaskForm):
@@ -212,12 +219,15 @@ def report():
     if unsent:
         form.body.data = unsent
     holders = consent.holders(opened.report_id)
+    nobody_reads = bool(holders) and all(h.withdrawn_at for h in holders)  # every organisation was stopped
     return render_template(
         "followup/report.html",
         form=form,
         report=opened.report,
         status=STATUS_LABELS[opened.report.status],
-        status_help=STATUS_HELP[opened.report.status],
+        status_help=NOBODY_READS if nobody_reads else STATUS_HELP[opened.report.status],
+        nobody_reads=nobody_reads,
+        centre=db.session.get(Partner, opened.report.centre_partner_id) if opened.report.centre_partner_id else None,
         holders=holders,
         withdrawn=next(
             (h.name for h in holders if h.withdrawn_at and str(h.partner_id) == request.args.get("withdrawn")), None
@@ -246,10 +256,10 @@ def stop_sharing(partner_id: int):
         return redirect(url_for("followup.report") + "#sharing")
     form = ConfirmForm()
     if form.validate_on_submit():
-        notice = consent.withdraw(opened.report, partner_id, by="reporter")
+        to_send = consent.withdraw(opened.report, partner_id, by="reporter")
         db.session.commit()
-        if notice is not None:
-            queue.enqueue_notification(notice)
+        for notification_id in to_send:
+            queue.enqueue_notification(notification_id)
         return redirect(url_for("followup.report", withdrawn=partner_id) + "#sharing")
     return render_template(
         "consent/stop_sharing.html",
@@ -281,9 +291,9 @@ def stop_passing_on():
         return redirect(url_for("followup.sign_in"))
     form = ConfirmForm()
     if form.validate_on_submit():
-        consent.stop_passing_on(opened.report, by="reporter")
+        changed = consent.stop_passing_on(opened.report, by="reporter")
         db.session.commit()
-        return redirect(url_for("followup.report", narrowed=1) + "#sharing")
+        return redirect(url_for("followup.report", narrowed=1 if changed else None) + "#sharing")
     return render_template("consent/no_more.html", form=form, report=opened.report, back=url_for("followup.report"))
 
 

@@ -23,9 +23,13 @@ def tick() -> str:
     escalated = escalate_overdue()
     published = publish_levels()
     kept = apply_retention()
+    forgotten = notices.forget_closed_addresses()
     chained = audit.chain()
     db.session.commit()
-    return f"swept {swept}, escalated {escalated}, {published}, {kept}, chained {chained} audit events"
+    return (
+        f"swept {swept}, escalated {escalated}, {published}, {kept}, "
+        f"{forgotten} news addresses erased, chained {chained} audit events"
+    )
 
 
 def apply_retention() -> str:

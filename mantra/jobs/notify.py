@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 
 def send_notification(notification_id: int) -> str:
+    peek = db.session.execute(
+        sa.select(Notification.kind, Notification.report_id).where(Notification.id == notification_id)
+    ).first()
+    if peek is not None and peek.kind == NotificationKind.REPORTER_NEWS:
+        notices.news_turn(peek.report_id)  # before the row's lock: one worker at a time per report
     row = db.session.scalar(
         sa.select(Notification).where(Notification.id == notification_id).with_for_update(skip_locked=True)
     )
@@ -50,13 +55,8 @@ def send_notification(notification_id: int) -> str:
 
 
 def _news_later(row: Notification) -> str | None:
-    """At most one "there is news" e-mail a day: one already sent since this
-    was recorded told it (done); one sent less than a day ago puts this off
-    (the sweeper sends it when its time comes)."""
-    if notices.news_covered(row):
-        row.sent_at, row.recipients = utcnow(), 0
-        db.session.commit()
-        return "told by an earlier e-mail"
+    """At most one "there is news" e-mail a day: one sent less than a day ago
+    puts this off (the sweeper sends it when its time comes)."""
     later = notices.news_not_before(row)
     if later is None:
         return None

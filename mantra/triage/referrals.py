@@ -33,6 +33,11 @@ def _case(referral_id: int):
     found = casework.referral_for(user, referral_id)
     if found is None:
         abort(404)  # another partner's looks the same as none at all
+    if found.outcome == WITHDRAWN:  # its wrap is gone, and nothing more is this partner's to do
+        reference = db.session.scalar(sa.select(Report.reference).where(Report.id == found.report_id))
+        db.session.rollback()
+        page = render_template("triage/withdrawn.html", form=None, reference=reference, referral=found)
+        abort(make_response(page, 410))
     return user, key, found
 
 
@@ -53,10 +58,6 @@ def _open(user, key, found):
     if erased_at is not None:
         db.session.rollback()
         page = render_template("triage/erased.html", form=None, reference=reference, erased_at=erased_at)
-        abort(make_response(page, 410))
-    if found.outcome == WITHDRAWN:  # its wrap is gone: say so plainly, rather than "cannot be opened"
-        db.session.rollback()
-        page = render_template("triage/withdrawn.html", form=None, reference=reference, referral=found)
         abort(make_response(page, 410))
     try:
         return casework.open_referral(user, key, found)
