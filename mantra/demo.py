@@ -151,8 +151,8 @@ USERS = [
 REPLIES = [
     (
         "First contact",
-        "Thank you for telling us about what happened. We have read your report and someone from our team "
-        "will contact you in the way you asked, within two working days.",
+        "Thank you for telling us about what happened. Someone from our team has read your report. We will "
+        "write to you here within two working days, and contact you another way only if you asked us to.",
     ),
     (
         "Support on offer",

@@ -211,7 +211,7 @@ def test_a_member_opens_their_partners_referral_and_acknowledges_it_all_audited(
         == 1
     )
     done = client.post(f"{link}/acknowledge", data={"csrf_token": csrf(page)}, follow_redirects=True)
-    assert "Acknowledged." in done.text and "one is on its way" in done.text
+    assert "Acknowledged." in done.text and "they will get one (at most one a day)" in done.text
     referral = db.session.get(Referral, int(link.rsplit("/", 1)[1]))
     assert referral.status == ReferralStatus.ACKNOWLEDGED and referral.acknowledged_at is not None
     assert (

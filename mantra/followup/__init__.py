@@ -260,7 +260,7 @@ def stop_sharing(partner_id: int):
         db.session.commit()
         for notification_id in to_send:
             queue.enqueue_notification(notification_id)
-        return redirect(url_for("followup.report", withdrawn=partner_id) + "#sharing")
+        return redirect(url_for("followup.report", withdrawn=partner_id))  # the top: where it says so
     return render_template(
         "consent/stop_sharing.html",
         **consent.what_it_means(opened.report, holder),
@@ -279,7 +279,7 @@ def stop_news():
     if ConfirmForm().validate_on_submit():
         notices.forget_news_address(opened.report, "asked")
         db.session.commit()
-    return redirect(url_for("followup.report", news_stopped=1) + "#news")
+    return redirect(url_for("followup.report", news_stopped=1))
 
 
 @bp.route("/sharing/no-more", methods=["GET", "POST"])
@@ -293,7 +293,7 @@ def stop_passing_on():
     if form.validate_on_submit():
         changed = consent.stop_passing_on(opened.report, by="reporter")
         db.session.commit()
-        return redirect(url_for("followup.report", narrowed=1 if changed else None) + "#sharing")
+        return redirect(url_for("followup.report", narrowed=1 if changed else None))
     return render_template("consent/no_more.html", form=form, report=opened.report, back=url_for("followup.report"))
 
 

@@ -206,7 +206,8 @@ def acknowledge(referral_id: int):
     news = casework.acknowledge(user, found)
     if news is not None:
         said = _l(
-            "Acknowledged. The reporter asked for news emails: one is on its way. It says only that there is news."
+            "Acknowledged. The reporter asked for news emails: they will get one (at most one a day). "
+            "It says only that there is news."
         )
         return _done(referral_id, said, news)
     return _done(referral_id, _l("Acknowledged."))
