@@ -435,3 +435,39 @@ def test_a_link_from_an_email_leads_to_the_page_after_signing_in(client, officer
     post(client, "/triage/sign-in?next=//evil.example/x", {"email": "officer@tvp.example", "password": PASSWORD})
     done = post(client, "/triage/sign-in/code", {"code": codes[0]})
     assert done.headers["Location"] == "/triage/"  # never another site
+
+
+def test_the_referral_page_reads_every_chosen_answer_in_words_never_a_code(client, app):
+    from mantra.domain import accounts
+    from mantra.jobs.route import route_report
+    from mantra.models import PartnerKind, Report
+
+    from .conftest import IsolatedClient
+
+    _police_officer()
+    accounts.create_partner("city-uni", "City University", PartnerKind.AGENCY, serves_students=True)
+    db.session.commit()
+    reporter = IsolatedClient(app, app.response_class)
+    answer_all(
+        reporter,
+        people={"role": "responsible", "description": "Man in a blue cap", "continue": "1"},
+        situation={"student": "city-uni", "council_tenant": "no"},
+        about={"age": "25_34", "ethnicity": "other", "religion": "other", "sexual_orientation": "gay_lesbian"},
+    )
+    submit(reporter)
+    route_report(db.session.scalar(sa.select(Report.id)))
+    db.session.commit()
+    _enrol(client)
+    link = re.search(r'href="(/triage/referrals/\d+)"', client.get("/triage/").text).group(1)
+    page = client.get(link).text.replace("\n", "").replace("  ", "")
+    for words in (
+        "Someone responsible: Man in a blue cap",
+        "Yes – City University",
+        "25 to 34",
+        "Another ethnic group",
+        "Another religion or belief",
+        "Gay or lesbian",
+    ):
+        assert words in page, words
+    for code in ("city-uni", "25 34", ">other<", "gay lesbian"):
+        assert code not in page, code

@@ -1,6 +1,7 @@
 """The data model (DESIGN section 3): facet vocabularies with their labels,
 column types, and the tables. Facets are in clear; content is sealed."""
 
+from .answers import AGE, ETHNICITY, PERSON_ROLES, RELIGION, SEXUAL_ORIENTATIONS
 from .enums import (
     CHANNEL_LABELS,
     KEEP_REASONS,
@@ -62,6 +63,11 @@ from .types import (
 )
 
 __all__ = [
+    "AGE",
+    "ETHNICITY",
+    "PERSON_ROLES",
+    "RELIGION",
+    "SEXUAL_ORIENTATIONS",
     "WITHDRAWN",
     "WITHDRAWN_LABEL",
     "Area",

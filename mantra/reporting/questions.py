@@ -15,7 +15,7 @@ from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import ValidationError
 
 from ..domain.limits import MAX_FILE_BYTES, MAX_FILES, megabytes
-from ..models import KIND_LABELS, STRAND_LABELS
+from ..models import AGE, ETHNICITY, KIND_LABELS, PERSON_ROLES, RELIGION, SEXUAL_ORIENTATIONS, STRAND_LABELS
 from ..web.forms import ChoiceField, ChoicesField, ListField, check_email, clean_text, honeypot, text
 from ..web.forms import submit_button as _submit
 
@@ -201,11 +201,7 @@ class AccountForm(FlaskForm):
 class PersonForm(FlaskForm):
     role = ChoiceField(
         _l("Who is this person?"),
-        [
-            ("responsible", _l("Someone responsible")),
-            ("witness", _l("A witness")),
-            ("other", _l("Someone else involved")),
-        ],
+        PERSON_ROLES,
         _l("Select who this person is"),
     )
     description = text(
@@ -376,50 +372,10 @@ class AboutForm(FlaskForm):
     name = text(
         _l("Your name (optional)"), 200, hint=_l("You can leave this blank to stay anonymous."), short=_l("Name")
     )
-    age = _monitoring(
-        _l("Age (optional)"),
-        [
-            ("under_16", _l("Under 16")),
-            ("16_24", _l("16 to 24")),
-            ("25_34", _l("25 to 34")),
-            ("35_44", _l("35 to 44")),
-            ("45_54", _l("45 to 54")),
-            ("55_64", _l("55 to 64")),
-            ("65_plus", _l("65 or over")),
-        ],
-    )
-    ethnicity = _monitoring(
-        _l("Ethnic group (optional)"),
-        [
-            ("asian", _l("Asian or Asian British")),
-            ("black", _l("Black, Black British, Caribbean or African")),
-            ("mixed", _l("Mixed or multiple ethnic groups")),
-            ("white", _l("White")),
-            ("other", _l("Another ethnic group")),
-        ],
-    )
-    religion = _monitoring(
-        _l("Religion or belief (optional)"),
-        [
-            ("none", _l("No religion")),
-            ("christian", _l("Christian")),
-            ("muslim", _l("Muslim")),
-            ("jewish", _l("Jewish")),
-            ("hindu", _l("Hindu")),
-            ("sikh", _l("Sikh")),
-            ("buddhist", _l("Buddhist")),
-            ("other", _l("Another religion or belief")),
-        ],
-    )
-    sexual_orientation = _monitoring(
-        _l("Sexual orientation (optional)"),
-        [
-            ("straight", _l("Straight or heterosexual")),
-            ("gay_lesbian", _l("Gay or lesbian")),
-            ("bisexual", _l("Bisexual")),
-            ("other", _l("Another sexual orientation")),
-        ],
-    )
+    age = _monitoring(_l("Age (optional)"), AGE)
+    ethnicity = _monitoring(_l("Ethnic group (optional)"), ETHNICITY)
+    religion = _monitoring(_l("Religion or belief (optional)"), RELIGION)
+    sexual_orientation = _monitoring(_l("Sexual orientation (optional)"), SEXUAL_ORIENTATIONS)
     disability = _monitoring(
         _l("Do you consider yourself disabled? (optional)"), [("yes", _l("Yes")), ("no", _l("No"))]
     )

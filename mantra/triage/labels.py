@@ -7,7 +7,18 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import KIND_LABELS, STRAND_LABELS, Area, ReferralStatus
+from ..models import (
+    AGE,
+    ETHNICITY,
+    KIND_LABELS,
+    PERSON_ROLES,
+    RELIGION,
+    SEXUAL_ORIENTATIONS,
+    STRAND_LABELS,
+    Area,
+    Partner,
+    ReferralStatus,
+)
 from ..web.i18n import written_date
 
 SECTIONS = [
@@ -115,14 +126,25 @@ TYPED = {
 }
 
 
-def _choice(value):
+# Answers whose values mean something only for their own question ("other").
+FIELD_VALUES = {
+    "age": dict(AGE),
+    "ethnicity": dict(ETHNICITY),
+    "religion": dict(RELIGION),
+    "sexual_orientation": dict(SEXUAL_ORIENTATIONS),
+    "role": dict(PERSON_ROLES),
+    "student": {"other": _l("Yes, somewhere else")},
+}
+
+
+def _choice(value, name: str | None = None):
     """A chosen answer in words (an unknown value with its underscores as spaces)."""
     if isinstance(value, list):
-        return "\n".join(str(_choice(v)) for v in value)
+        return "\n".join(str(_choice(v, name)) for v in value)
     if isinstance(value, dict):  # a person described: the role chosen, the description typed
-        return f"{_choice(value.get('role'))}: {value.get('description', '')}"
+        return f"{_choice(value.get('role'), 'role')}: {value.get('description', '')}"
     if isinstance(value, str):
-        return VALUES.get(value, value.replace("_", " "))
+        return FIELD_VALUES.get(name, {}).get(value) or VALUES.get(value, value.replace("_", " "))
     return value
 
 
@@ -135,10 +157,14 @@ def sections(opened) -> list[dict]:
     if account.get("area"):  # a slug chosen from the list: the area's name
         area = db.session.scalar(sa.select(Area.name).where(Area.slug == account["area"]))
         account["area"] = area or account["area"]
+    university = account.get("student")
+    if university and university not in VALUES and university != "other":  # a university's slug: its name
+        name = db.session.scalar(sa.select(Partner.name).where(Partner.slug == university))
+        account["student"] = _l("Yes – %(name)s", name=name) if name else university
     shown = []
     for heading, group, names in SECTIONS:
         rows = [
-            {"key": LABELS[name], "value": groups[group][name] if name in TYPED else _choice(groups[group][name])}
+            {"key": LABELS[name], "value": groups[group][name] if name in TYPED else _choice(groups[group][name], name)}
             for name in names
             if groups[group].get(name) not in (None, "", [])
         ]
