@@ -10,10 +10,16 @@ import sys
 import pytest
 
 from mantra import create_app
-from mantra.config import ConfigError
+from mantra.config import ConfigError, weak_secret
 
 STRONG_KEY = secrets.token_hex(32)
 STRONG_SALT = secrets.token_hex(16)
+
+
+def test_a_really_random_salt_or_key_is_never_taken_for_a_weak_one():
+    """As `openssl rand -hex 16` makes them: refusing one would stop a correct production start."""
+    assert not [s for s in (secrets.token_hex(16) for _ in range(20000)) if weak_secret(s)]
+    assert not [k for k in (secrets.token_hex(32) for _ in range(2000)) if weak_secret(k)]
 
 
 def _production(monkeypatch, key_files, tmp_path):
