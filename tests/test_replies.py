@@ -59,5 +59,7 @@ def test_a_partner_admin_keeps_templates_and_a_member_starts_a_message_from_one(
     listing = admin.get("/admin/replies").text
     gone = admin.post(f"/admin/replies/{template.id}/delete", data={"csrf_token": csrf(listing)}, follow_redirects=True)
     assert "has been deleted" in gone.text and db.session.scalar(sa.select(ReplyTemplate)) is None
-    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("reply_template.%"))).all()
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.action.like("reply_template.%")).order_by(AuditEvent.id)
+    ).all()
     assert actions == ["reply_template.saved", "reply_template.deleted"]
