@@ -147,25 +147,25 @@ def submissions():
     return render_template("centre/submissions.html", user=user, reports=reports, status_labels=STATUS_LABELS)
 
 
-def _centre_report(report_id: int) -> tuple[StaffUser, Report] | None:
-    """The signed-in member and a report their centre made; None otherwise
-    (another centre's report looks the same as none)."""
+def _centre_report(report_id: int) -> tuple[StaffUser, Report]:
+    """The signed-in member and a report their centre made. Signed out: the
+    sign-in page; another centre's report looks the same as none (404)."""
     user = g.centre_user
-    report = db.session.get(Report, report_id) if user is not None else None
+    if user is None:
+        abort(redirect(url_for("centre.sign_in", next=request.path)))
+    report = db.session.get(Report, report_id)
     if report is None or report.centre_partner_id != user.partner_id:
-        return None
+        abort(404)
     return user, report
 
 
 @bp.get("/reports/<int:report_id>/sharing")
 def sharing(report_id: int):
     """Who can see a report the centre made, to change on the person's behalf."""
-    if g.centre_user is None:
-        return redirect(url_for("centre.sign_in", next=request.path))
-    found = _centre_report(report_id) or abort(404)
+    _user, report = _centre_report(report_id)
     return render_template(
         "centre/sharing.html",
-        report=found[1],
+        report=report,
         holders=consent.holders(report_id),
         withdrawn=request.args.get("withdrawn"),
         narrowed=request.args.get("narrowed"),
@@ -175,9 +175,7 @@ def sharing(report_id: int):
 @bp.route("/reports/<int:report_id>/sharing/<int:partner_id>", methods=["GET", "POST"])
 def stop_sharing(report_id: int, partner_id: int):
     """Stop one organisation seeing the report, for the person who asked the centre to."""
-    if g.centre_user is None:
-        return redirect(url_for("centre.sign_in", next=request.path))
-    user, report = _centre_report(report_id) or abort(404)
+    user, report = _centre_report(report_id)
     holder = consent.holder(report_id, partner_id)
     back = url_for("centre.sharing", report_id=report_id)
     if holder is None:
@@ -194,9 +192,7 @@ def stop_sharing(report_id: int, partner_id: int):
 
 @bp.route("/reports/<int:report_id>/sharing/no-more", methods=["GET", "POST"])
 def stop_passing_on(report_id: int):
-    if g.centre_user is None:
-        return redirect(url_for("centre.sign_in", next=request.path))
-    user, report = _centre_report(report_id) or abort(404)
+    user, report = _centre_report(report_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         changed = consent.stop_passing_on(report, by="centre", actor_id=user.id)

@@ -6,7 +6,7 @@ import base64
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -102,6 +102,14 @@ def _opened() -> intake.OpenedReport | None:
     if not held:
         return None
     return _unlocked(held)
+
+
+def _opened_or_sign_in() -> intake.OpenedReport:
+    """The report this browser unlocked, still there; otherwise the sign-in page."""
+    opened = _opened()
+    if opened is None or opened.report is None:
+        abort(redirect(url_for("followup.sign_in")))
+    return opened
 
 
 def _unlocked(held: dict) -> intake.OpenedReport | None:
@@ -248,9 +256,7 @@ def report():
 @rate_limit("followup_message")
 def stop_sharing(partner_id: int):
     """Stop one organisation seeing the report: what it means first, then the button."""
-    opened = _opened()
-    if opened is None or opened.report is None:
-        return redirect(url_for("followup.sign_in"))
+    opened = _opened_or_sign_in()
     holder = consent.holder(opened.report_id, partner_id)
     if holder is None:  # withdrawn already, or never had it
         return redirect(url_for("followup.report") + "#sharing")
@@ -273,9 +279,7 @@ def stop_sharing(partner_id: int):
 @rate_limit("followup_message")
 def stop_news():
     """Stop the "there is news" e-mails: the address is erased at once."""
-    opened = _opened()
-    if opened is None or opened.report is None:
-        return redirect(url_for("followup.sign_in"))
+    opened = _opened_or_sign_in()
     if ConfirmForm().validate_on_submit():
         notices.forget_news_address(opened.report, "asked")
         db.session.commit()
@@ -286,9 +290,7 @@ def stop_news():
 @rate_limit("followup_message")
 def stop_passing_on():
     """No more organisations: the report is not passed on to anyone new."""
-    opened = _opened()
-    if opened is None or opened.report is None:
-        return redirect(url_for("followup.sign_in"))
+    opened = _opened_or_sign_in()
     form = ConfirmForm()
     if form.validate_on_submit():
         changed = consent.stop_passing_on(opened.report, by="reporter")
